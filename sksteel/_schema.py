@@ -1,0 +1,95 @@
+"""The one source of truth for sksteel's constants.
+
+Sensor table, defect classes, column names and the paper's defaults live here
+and nowhere else; every other module imports them. This module imports
+nothing from sksteel so that any subpackage can depend on it.
+"""
+
+import pandas as pd
+
+__all__ = [
+    "CLASS_NAMES",
+    "DEFECT_CLASSES",
+    "ENCODED_COLUMNS",
+    "FRACTION_COLUMNS",
+    "IMAGE_SHAPE",
+    "INTENSITY_WEIGHTS",
+    "SENSORS",
+    "SENSOR_NAMES",
+    "failure_rates",
+]
+
+#: Height and width of a Severstal image (and of every RLE mask), in pixels.
+IMAGE_SHAPE = (256, 1600)
+
+#: Defect classes, 0 = no defect (paper 1.1).
+CLASS_NAMES = ("none", "crazing", "inclusion", "patches", "pitted")
+
+#: The four defect classes carrying a mask, numbered as in Severstal.
+DEFECT_CLASSES = (1, 2, 3, 4)
+
+#: Per-class run-length encoding columns of a Severstal table.
+ENCODED_COLUMNS = tuple(f"EncodedPixels_{c}" for c in DEFECT_CLASSES)
+
+#: Per-class defect pixel fraction columns.
+FRACTION_COLUMNS = tuple(f"defect_fraction_{c}" for c in DEFECT_CLASSES)
+
+#: Intensity weights w_c of ``intensity = sum_c w_c * f_c`` (paper 2.1.1).
+INTENSITY_WEIGHTS = (1.0, 1.5, 2.0, 1.2)
+
+_SENSOR_ROWS = [
+    # name, unit, normal low, normal high, failure probability (paper 2.2.2)
+    ("surface_cleanliness", "%", 95.0, 100.0, 0.15),
+    ("ambient_humidity", "%", 40.0, 50.0, 0.10),
+    ("spray_pressure", "bar", 2.5, 3.0, 0.20),
+    ("coating_viscosity", "cP", 80.0, 100.0, 0.12),
+    ("curing_temperature", "degC", 180.0, 200.0, 0.25),
+    ("curing_time", "min", 20.0, 25.0, 0.08),
+    ("water_jet_pressure", "bar", 180.0, 200.0, 0.20),
+    ("water_flow_rate", "L/min", 100.0, 120.0, 0.18),
+    ("vibration", "mm/s RMS", 2.0, 4.0, 0.30),
+    ("drive_load", "kN", 10.0, 15.0, 0.12),
+]
+
+#: The ten process sensors, in the paper's order: unit, normal operating range
+#: (``low``, ``high``) and the probability that the sensor fails.
+SENSORS = pd.DataFrame(
+    _SENSOR_ROWS, columns=["name", "unit", "low", "high", "failure_probability"]
+).set_index("name")
+
+#: Sensor column names, in order.
+SENSOR_NAMES = tuple(SENSORS.index)
+
+
+def failure_rates(p_base=0.2):
+    """Per-sensor missing-reading probabilities with mean ``p_base``.
+
+    The sensor table's failure probabilities are scaled so that their mean is
+    ``p_base`` (paper 2.2.2: "p_base 0.2 scaled by the per-sensor failure
+    probabilities"), then clipped to ``[0, 1]``.
+
+    Parameters
+    ----------
+    p_base : float, default=0.2
+        Mean probability that a reading is missing, in ``[0, 1]``.
+
+    Returns
+    -------
+    rates : pandas.Series
+        One probability per sensor, indexed by sensor name.
+
+    Examples
+    --------
+    >>> from sksteel._schema import failure_rates
+    >>> rates = failure_rates(0.2)
+    >>> round(float(rates.mean()), 3)
+    0.2
+    >>> rates.idxmax()
+    'vibration'
+    """
+    if not 0.0 <= p_base <= 1.0:
+        raise ValueError(
+            f"`p_base` must be a probability in [0, 1]; got {p_base!r}."
+        )
+    probabilities = SENSORS["failure_probability"]
+    return (probabilities * (p_base / probabilities.mean())).clip(0.0, 1.0)

@@ -1,0 +1,3 @@
+"""sksteel.experiments."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""sksteel.metrics."""
+
+__all__ = []

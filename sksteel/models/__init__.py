@@ -1,0 +1,3 @@
+"""sksteel.models."""
+
+__all__ = []

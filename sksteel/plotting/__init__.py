@@ -1,0 +1,3 @@
+"""sksteel.plotting."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""sksteel.preprocessing."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""sksteel.sampling."""
+
+__all__ = []

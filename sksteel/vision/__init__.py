@@ -1,0 +1,3 @@
+"""sksteel.vision."""
+
+__all__ = []
