@@ -22,7 +22,7 @@ from ._surface_drawing import _draw_defects, _full_masks, _paint
 __all__ = ["make_steel_surfaces"]
 
 #: Bumped whenever drawing or painting changes, so old caches are not reused.
-_GENERATOR_VERSION = 1
+_GENERATOR_VERSION = 2
 
 #: The golden-ratio step of the sequence that assigns each image its classes.
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0

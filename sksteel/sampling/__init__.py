@@ -1,3 +1,5 @@
-"""sksteel.sampling."""
+"""Samplers for imbalanced-learn pipelines: they act while fitting only."""
 
-__all__ = []
+from ._modality_dropout import ModalityDropout
+
+__all__ = ["ModalityDropout"]

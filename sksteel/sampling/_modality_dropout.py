@@ -1,0 +1,153 @@
+"""Industrial modality dropout (paper 2.2.2) as an imbalanced-learn sampler."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from imblearn.base import BaseSampler
+from imblearn.utils import check_target_type
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+from ..preprocessing._sensor_failure import _column_rates, _drop_readings
+
+__all__ = ["ModalityDropout"]
+
+
+class ModalityDropout(BaseSampler):
+    """Set sensor readings to NaN during training, as failing sensors would.
+
+    Paper eq. 5: reading ``x_i`` is kept with probability ``1 - p_i``, where
+    ``p_i`` is sensor ``i``'s failure probability. sksteel marks a dropped
+    reading as NaN (the project's "missing" value) rather than 0, so a model
+    can tell a failed sensor from a reading of zero.
+
+    This is an imbalanced-learn sampler: inside an
+    :class:`imblearn.pipeline.Pipeline` it acts while the pipeline is fitted
+    and is skipped by ``predict``, ``predict_proba`` and ``score``, so test
+    data pass through untouched (use
+    :class:`~sksteel.preprocessing.SensorFailure` to make test readings
+    fail). Every call draws a new mask unless ``random_state`` is an int.
+
+    Parameters
+    ----------
+    rates : "table", float or dict, default="table"
+        Probability that each reading is dropped.
+
+        - ``"table"``: the sensor table's failure probabilities
+          (:data:`sksteel.datasets.SENSORS`) scaled to mean ``p_base``
+          (paper: "p_base 0.2 scaled by the per-sensor failure
+          probabilities"). Columns are matched by sensor name (any subset,
+          any order; another name is an error); an array without column
+          names must hold the ten sensors in the table's order.
+        - float in ``[0, 1]``: the same probability for every column,
+          whatever the columns are.
+        - dict ``{column: probability}``: per column, matched by name
+          (arrays without names: the ten sensors in order); columns left out
+          are never dropped.
+    p_base : float, default=0.2
+        Mean failure probability of the ``"table"`` rates; ignored otherwise.
+    n_copies : int, default=0
+        ``0``: every row is returned once, with readings dropped (the rows
+        and their order are preserved). ``k >= 1``: the original rows are
+        returned untouched, followed by ``k`` corrupted copies of them
+        (``(k + 1) * n_samples`` rows), an augmentation.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the dropout mask.
+
+    Attributes
+    ----------
+    rates_ : ndarray of shape (n_features_in_,)
+        Probability that each column's reading is dropped, set by
+        ``fit_resample``.
+    sampling_strategy_ : str
+        Always ``"auto"``: this sampler changes readings, not class counts.
+    n_features_in_ : int
+        Number of columns seen in ``fit_resample``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in ``fit_resample``, when they are all strings.
+
+    See Also
+    --------
+    sksteel.preprocessing.SensorFailure : The same failures at test time.
+
+    Notes
+    -----
+    Like every imbalanced-learn sampler it needs a classification target
+    ``y`` with at least two classes, although it does not use it beyond
+    copying it along with the rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sksteel.datasets import SENSORS
+    >>> from sksteel.sampling import ModalityDropout
+    >>> X = pd.DataFrame(np.ones((2000, 10)), columns=list(SENSORS.index))
+    >>> y = np.arange(2000) % 2
+    >>> X_res, y_res = ModalityDropout(random_state=0).fit_resample(X, y)
+    >>> X_res.shape
+    (2000, 10)
+    >>> X_res.isna().mean()[["vibration", "curing_time"]].round(2)
+    vibration      0.35
+    curing_time    0.09
+    dtype: float64
+    """
+
+    _sampling_type = "bypass"
+
+    _parameter_constraints: dict = {
+        "rates": [
+            StrOptions({"table"}),
+            Interval(Real, 0, 1, closed="both"),
+            dict,
+        ],
+        "p_base": [Interval(Real, 0, 1, closed="both")],
+        "n_copies": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, rates="table", *, p_base=0.2, n_copies=0, random_state=None):
+        # imbalanced-learn's fit_resample reads `sampling_strategy`; a bypass
+        # sampler keeps its base's "auto" (as imblearn's FunctionSampler).
+        super().__init__()
+        self.rates = rates
+        self.p_base = p_base
+        self.n_copies = n_copies
+        self.random_state = random_state
+
+    def _check_X_y(self, X, y, accept_sparse=None):
+        # Readings may already be missing (NaN); sparse matrices cannot tell a
+        # missing reading from an implicit zero, so they are refused.
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        X, y = validate_data(
+            self,
+            X=X,
+            y=y,
+            reset=True,
+            accept_sparse=False,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite="allow-nan",
+        )
+        return X, y, binarize_y
+
+    def _fit_resample(self, X, y):
+        self.rates_ = _column_rates(
+            self.rates,
+            self.p_base,
+            getattr(self, "feature_names_in_", None),
+            self.n_features_in_,
+            type(self).__name__,
+        )
+        rng = check_random_state(self.random_state)
+        if self.n_copies == 0:
+            return _drop_readings(X, self.rates_, rng), y
+        copies = _drop_readings(np.tile(X, (self.n_copies, 1)), self.rates_, rng)
+        return np.vstack([X, copies]), np.concatenate([y] * (self.n_copies + 1))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = False
+        tags.non_deterministic = self.random_state is None
+        return tags

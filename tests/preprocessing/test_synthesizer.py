@@ -1,0 +1,284 @@
+"""Tests of ProcessParameterSynthesizer, the three-stage sensor generator."""
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.utils.estimator_checks import estimator_checks_generator
+
+from sksteel._schema import SENSOR_NAMES, SENSORS
+from sksteel.preprocessing import IntensityScorer, ProcessParameterSynthesizer
+from sksteel.preprocessing._synthesizer import CLASS_PROFILES, DRIFT
+
+#: Both simulation transformers read a fixed layout (IntensityScorer: one
+#: pixel fraction in [0, 1] per weight; the synthesizer: a class label 0-4
+#: and an intensity in [0, 1]); these common checks feed other shapes and
+#: values. They are skipped, with this reason.
+NOT_APPLICABLE = dict.fromkeys(
+    [
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1feature",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit",
+        "check_readonly_memmap_input",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_preserve_dtypes",
+    ],
+    "the input has a fixed layout (fractions in [0, 1], or class and "
+    "intensity); the check passes other shapes or values",
+)
+
+N_PER_CLASS = 4000
+
+
+@pytest.fixture(scope="module")
+def rows():
+    """Every class, with intensities spread over [0, 1]."""
+    rng = np.random.RandomState(0)
+    classes = np.repeat(np.arange(5), N_PER_CLASS)
+    intensity = np.where(classes > 0, rng.beta(1.66, 3.12, classes.size), 0.0)
+    return pd.DataFrame({"defect_class": classes, "intensity": intensity})
+
+
+def _readings(rows, **params):
+    synthesizer = ProcessParameterSynthesizer(random_state=0, **params)
+    return pd.DataFrame(synthesizer.fit_transform(rows), columns=SENSOR_NAMES)
+
+
+def _common_checks(estimators):
+    """scikit-learn's common checks of ``estimators``, those that do not
+    apply marked as skipped."""
+    for estimator in estimators:
+        for est, check in estimator_checks_generator(
+            estimator, expected_failed_checks=NOT_APPLICABLE, mark="skip"
+        ):
+            inner = getattr(check, "__wrapped__", check)
+            name = inner.func.__name__ if isinstance(inner, partial) else inner.__name__
+            yield pytest.param(est, check, id=f"{type(est).__name__}-{name}")
+
+
+@pytest.mark.parametrize(
+    "estimator, check",
+    list(
+        _common_checks([IntensityScorer(), ProcessParameterSynthesizer(random_state=0)])
+    ),
+)
+def test_simulation_transformers_sklearn_compatible(estimator, check):
+    """Check the scikit-learn common checks that apply to the fixed layouts
+    of IntensityScorer and ProcessParameterSynthesizer."""
+    check(estimator)
+
+
+def test_synthesizer_normal_rows_centred_on_normal_ranges(rows):
+    """Check that non-defective readings, after all three stages, sit in the
+    middle of their normal ranges."""
+    normal = _readings(rows)[rows["defect_class"].to_numpy() == 0]
+    middle = (SENSORS["low"] + SENSORS["high"]) / 2
+    width = SENSORS["high"] - SENSORS["low"]
+    np.testing.assert_allclose(normal.mean(), middle, atol=0.03 * width.max())
+    assert ((normal.mean() - middle).abs() / width < 0.03).all()
+
+
+@pytest.mark.parametrize(
+    "label, sensor, low, high, shift",
+    [
+        (label, sensor, *point)
+        for label, profile in CLASS_PROFILES.items()
+        for sensor, point in profile.items()
+    ],
+)
+def test_synthesizer_stage1_as_written(rows, label, sensor, low, high, shift):
+    """Check Stage 1 with the other stages off: a class reading is uniform on
+    its range plus ``intensity * shift`` plus noise of sd ``0.02 |shift|``."""
+    readings = _readings(rows, interactions=False, drift=False, couplings={})
+    mask = rows["defect_class"].to_numpy() == label
+    s, x = rows["intensity"].to_numpy()[mask], readings[sensor].to_numpy()[mask]
+    slope, intercept = np.polyfit(s, x, 1)
+    assert slope == pytest.approx(shift, abs=0.05 * (high - low) + 1e-9)
+    assert intercept == pytest.approx((low + high) / 2, abs=0.03 * (high - low))
+    residual = x - (intercept + slope * s)
+    expected_sd = np.sqrt((high - low) ** 2 / 12 + (0.02 * shift) ** 2)
+    assert residual.std() == pytest.approx(expected_sd, rel=0.05)
+
+
+def test_synthesizer_stage2_rules_as_written(rows):
+    """Check rules 8-10 exactly, against the same draws without them."""
+    off = _readings(rows, interactions=False, drift=False)
+    on = _readings(rows, drift=False)
+    viscous = off["coating_viscosity"] > 120
+    np.testing.assert_allclose(
+        on["spray_pressure"],
+        np.minimum(off["spray_pressure"] * (1 + 0.1 * viscous), 3.0),
+    )
+    # Stage 1 divides curing time by 0.9 and cleanliness by 0.95 when the
+    # rules are on (their factors in normal operation).
+    humid = off["ambient_humidity"] > 70
+    np.testing.assert_allclose(
+        on["curing_time"],
+        np.maximum(off["curing_time"] / 0.9 * (0.9 + 0.1 * humid), 8.0),
+    )
+    weak_jet = off["water_jet_pressure"] < 160
+    expected = np.maximum(
+        off["surface_cleanliness"] / 0.95 * (0.95 + 0.05 * weak_jet), 60.0
+    )
+    np.testing.assert_allclose(on["surface_cleanliness"], np.minimum(expected, 100))
+    assert humid.sum() > 1000 and weak_jet.sum() > 1000 and viscous.sum() > 1000
+    others = ["ambient_humidity", "coating_viscosity", "curing_temperature"]
+    pd.testing.assert_frame_equal(on[others], off[others])
+
+
+@pytest.mark.parametrize("sensor, bounds", DRIFT.items())
+def test_synthesizer_stage3_drift(rows, sensor, bounds):
+    """Check that drift multiplies its sensors by a factor in its range and
+    leaves the others alone."""
+    off = _readings(rows, interactions=False, drift=False)
+    on = _readings(rows, interactions=False)
+    gain = np.mean(bounds)  # Stage 1 is divided by the mean drift
+    percent = SENSORS.loc[sensor, "unit"] == "%"
+    unclipped = on[sensor] < (100 if percent else np.inf)
+    factor = (on[sensor] / off[sensor] * gain)[unclipped]
+    assert factor.min() >= bounds[0] - 1e-9 and factor.max() <= bounds[1] + 1e-9
+    assert factor.std() == pytest.approx((bounds[1] - bounds[0]) / 12**0.5, rel=0.05)
+    untouched = [name for name in SENSOR_NAMES if name not in DRIFT]
+    pd.testing.assert_frame_equal(on[untouched], off[untouched])
+
+
+def test_synthesizer_deviations_off_removes_class_signal(rows):
+    """Check that without Stage 1 profiles every class reads as normal."""
+    readings = _readings(rows, deviations=False, couplings={})
+    means = readings.groupby(rows["defect_class"].to_numpy()).mean()
+    spread = (means.max() - means.min()) / (SENSORS["high"] - SENSORS["low"])
+    assert (spread < 0.05).all()
+
+
+@pytest.mark.parametrize(
+    "couplings, expected",
+    [(None, 0.385), ({}, 0.0), ({("vibration", "drive_load"): 0.8}, 0.786)],
+)
+def test_synthesizer_couplings(rows, couplings, expected):
+    """Check that the copula correlates uniform readings as configured:
+    Pearson r = 6 / pi * arcsin(rho / 2)."""
+    readings = _readings(rows, drift=False, couplings=couplings)
+    normal = readings[rows["defect_class"].to_numpy() == 0]
+    r = normal["vibration"].corr(normal["drive_load"])
+    assert r == pytest.approx(expected, abs=0.04)
+
+
+def test_synthesizer_readings_within_physical_bounds(rows):
+    """Check that no reading is negative and no percentage exceeds 100."""
+    readings = _readings(rows)
+    assert (readings >= 0).all().all()
+    percent = SENSORS.index[SENSORS["unit"] == "%"]
+    assert (readings[percent] <= 100).all().all()
+    assert (readings["spray_pressure"] <= 3.0).all()
+
+
+def test_synthesizer_deterministic(rows):
+    """Check that an int seed repeats the readings and another changes them."""
+    synthesizer = ProcessParameterSynthesizer(random_state=7).fit(rows)
+    np.testing.assert_array_equal(
+        synthesizer.transform(rows), synthesizer.transform(rows)
+    )
+    other = ProcessParameterSynthesizer(random_state=8).fit_transform(rows)
+    assert not np.allclose(other, synthesizer.transform(rows))
+
+
+def test_synthesizer_attribution_prior(rows):
+    """Check the prior: one distribution per class over the sensors, uniform
+    for class 0, zero on sensors a class and the rules leave alone, and the
+    profiled sensors on top."""
+    prior = ProcessParameterSynthesizer().fit(rows).attribution_prior_
+    assert list(prior.columns) == list(SENSOR_NAMES)
+    assert list(prior.index) == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose(prior.sum(axis=1), 1.0)
+    np.testing.assert_allclose(prior.loc[0], 0.1)
+    for label, profile in CLASS_PROFILES.items():
+        row = prior.loc[label]
+        assert set(row.nlargest(len(profile)).index) <= set(profile) | {"curing_time"}
+        assert row["water_flow_rate"] == 0 and row["drive_load"] == 0
+    # Rule 9 lengthens the curing time of humid rows: pitted ones, and only
+    # the most intense crazing ones.
+    assert prior.loc[4, "curing_time"] > 0.02 > prior.loc[1, "curing_time"]
+    assert prior.loc[2, "curing_time"] == 0
+
+
+def test_synthesizer_attribution_prior_ignores_data(rows):
+    """Check that the prior depends on the generator, not on X."""
+    full = ProcessParameterSynthesizer().fit(rows).attribution_prior_
+    few = ProcessParameterSynthesizer().fit(rows.iloc[:10]).attribution_prior_
+    pd.testing.assert_frame_equal(full, few)
+
+
+def test_synthesizer_column_names_and_arrays(rows):
+    """Check custom column names, extra ignored columns and array input."""
+    renamed = rows.rename(columns={"defect_class": "label", "intensity": "s"})
+    renamed["image_id"] = "x.jpg"
+    synthesizer = ProcessParameterSynthesizer(
+        class_column="label", intensity_column="s", random_state=0
+    ).set_output(transform="pandas")
+    readings = synthesizer.fit_transform(renamed)
+    assert list(readings.columns) == list(SENSOR_NAMES)
+    from_array = ProcessParameterSynthesizer(random_state=0).fit_transform(
+        rows.to_numpy()
+    )
+    np.testing.assert_allclose(readings.to_numpy(), from_array)
+
+
+@pytest.mark.parametrize(
+    "frame, match",
+    [
+        (pd.DataFrame({"defect_class": [0, 7, 5], "intensity": 0.1}), r"\[5.0, 7.0\]"),
+        (pd.DataFrame({"defect_class": [0, 1]}), r"\['intensity'\] not found"),
+        (pd.DataFrame({"intensity": [0.1, 0.2]}), r"\['defect_class'\] not found"),
+        (pd.DataFrame({"defect_class": [1, 2], "intensity": [0.2, np.nan]}), "nan"),
+        (pd.DataFrame({"defect_class": [1, 2], "intensity": [-0.2, 0.5]}), "-0.2"),
+        (pd.DataFrame({"defect_class": [1, 2], "intensity": [0.2, 1.5]}), "1.5"),
+        (np.zeros((3, 3)), "two columns"),
+    ],
+)
+def test_synthesizer_bad_input(frame, match):
+    """Check that bad classes, missing columns and bad intensities are clear
+    errors."""
+    with pytest.raises(ValueError, match=match):
+        ProcessParameterSynthesizer().fit(frame)
+
+
+@pytest.mark.parametrize(
+    "couplings, match",
+    [
+        ({("vibration", "speed"): 0.3}, "unknown sensors"),
+        ({"vibration": 0.3}, "pairs of sensor names"),
+        (
+            {
+                ("vibration", "drive_load"): 0.99,
+                ("vibration", "curing_time"): 0.99,
+                ("drive_load", "curing_time"): -0.99,
+            },
+            "positive definite",
+        ),
+    ],
+)
+def test_synthesizer_bad_couplings(rows, couplings, match):
+    """Check that couplings naming unknown sensors or forming no correlation
+    matrix are clear errors."""
+    with pytest.raises(ValueError, match=match):
+        ProcessParameterSynthesizer(couplings=couplings).fit(rows)
