@@ -1,3 +1,5 @@
-"""sksteel.models."""
+"""scikit-learn estimators built on the SteelNet network."""
 
-__all__ = []
+from ._steelnet import SteelNetClassifier
+
+__all__ = ["SteelNetClassifier"]

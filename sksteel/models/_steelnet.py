@@ -1,0 +1,593 @@
+"""SteelNetClassifier: the SteelNet network as a scikit-learn classifier."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_array, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from ..exceptions import NotFittedError
+from ..nn import SteelNet, SteelNetLoss
+from ._inputs import (
+    align_attribution_prior,
+    column_names,
+    nan_standardisation,
+    no_defect_classes,
+    resolve_missing_rates,
+    resolve_operating_ranges,
+)
+from ._training import (
+    VALIDATION_METRICS,
+    SteelNetNeuralNet,
+    TensorBatches,
+    softmax,
+    training_callbacks,
+    validation_split,
+)
+
+__all__ = ["SteelNetClassifier"]
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+#: Smallest batch for validation and prediction: no gradients are kept, so
+#: larger batches only save per-batch overhead.
+_EVAL_BATCH_SIZE = 1024
+
+
+class SteelNetClassifier(ClassifierMixin, BaseEstimator):
+    """SteelNet: defect class, intensity and sensor attribution (paper 2.2).
+
+    A scikit-learn classifier whose ``fit`` builds and trains a skorch
+    ``NeuralNet`` (``net_``) around :class:`sksteel.nn.SteelNet`: a
+    three-layer encoder of the readings (eqs 2-4), self-attention across
+    per-sensor tokens, a physics branch encoding each reading's deviation
+    from its normal operating range, and three heads (class, intensity,
+    attribution) trained with :class:`sksteel.nn.SteelNetLoss`.
+
+    Training follows the paper: AdamW, gradient clipping, cosine annealing,
+    modality dropout on every batch, and early stopping on a stratified
+    internal validation split that restores the best weights (the best
+    validation score; among tied epochs, the lowest validation loss). Readings are
+    standardised inside the estimator; a missing reading is NaN and reaches
+    the network as "missing", never as a value.
+
+    Works on any numeric table: without ``intensity`` or
+    ``attribution_prior`` the matching loss terms are off. Sensor columns
+    (the names of ``sksteel.datasets.SENSORS``, or an array with exactly ten
+    columns, read in the table's order) get the table's normal ranges and
+    failure rates; other columns get neutral defaults (see
+    ``operating_ranges`` and ``sensor_dropout``).
+
+    Parameters
+    ----------
+    alpha, beta, gamma, delta : float, default=1.0, 0.5, 0.3, 0.1
+        Weights of the class, intensity, attribution and sparsity terms of
+        the loss (paper eq 6). ``gamma=0`` is the "w/o attribution loss"
+        ablation.
+    hidden_layer_sizes : tuple of int, default=(256, 256, 128)
+        Widths of the encoder layers; the last is the size of ``z``.
+    d_token : int, default=32
+        Size of a sensor token in the attention branch.
+    n_heads : int, default=4
+        Number of attention heads; must divide ``d_token``.
+    dropout : float, default=0.1
+        Dropout in the encoder and attention; 0 switches it off.
+    use_attention : bool, default=True
+        False is the "w/o self-attention" ablation.
+    use_physics : bool, default=True
+        False is the "w/o physics constraints" ablation.
+    sensor_dropout : float, default=0.2
+        Mean probability ``p_base`` of dropping a reading in every training
+        batch (modality dropout, paper eq 5). Sensor columns use the failure
+        table scaled to this mean (:func:`sksteel._schema.failure_rates`),
+        other columns use it as is; 0 switches modality dropout off.
+    operating_ranges : array-like of shape (n_features, 2) or dict, default=None
+        Normal ``(low, high)`` per column for the physics branch, in the
+        columns' units; a dict ``name -> (low, high)`` overrides some
+        columns. By default, sensor columns take the sensor table's range
+        and any other column its training mean +- one standard deviation.
+    attribution_prior : array-like or DataFrame of shape (n_classes, \
+            n_features), default=None
+        Ground-truth attribution per class (rows in ``classes_`` order, or
+        a DataFrame indexed by class label). None leaves the attribution
+        head unsupervised (sparsity term only).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the cross-entropy term, as in
+        scikit-learn.
+    lr : float, default=1e-3
+        AdamW learning rate (start of the cosine schedule).
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
+    max_grad_norm : float or None, default=1.0
+        Gradient clipping norm; None switches clipping off.
+    batch_size : int, default=64
+        Mini-batch size for training (at least 2, for batch normalisation);
+        validation and prediction use batches of at least 1,024 rows.
+    max_epochs : int, default=50
+        Maximum number of epochs.
+    patience : int, default=10
+        Epochs without improvement of the validation score before stopping.
+        An epoch that ties the best score with a lower validation loss
+        counts as an improvement, so training goes on while the model still
+        improves on a plateau of, say, the accuracy.
+    validation_fraction : float or None, default=0.15
+        Fraction of the training data held out (stratified) for early
+        stopping. None, or data too small for a stratified split (a class
+        with fewer than two samples, or fewer held-out rows than classes),
+        trains on everything for ``max_epochs`` without early stopping.
+    scoring : {"accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", \
+            "loss"} or callable, default="accuracy"
+        Validation score monitored by early stopping; a callable
+        ``score(y_true, y_pred)`` (greater is better) also works. With
+        ``class_weight``, validation samples are weighted by their class's
+        weight (passed as ``sample_weight``), as in the loss.
+    callbacks : list of skorch callbacks or (name, callback) tuples, \
+            default=None
+        Extra callbacks appended to the net's (cloned at each fit).
+    device : str, default="auto"
+        Torch device; "auto" is "cuda" when available, else "cpu".
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split, the weights, the batches and modality
+        dropout. An int gives identical predictions on CPU.
+    verbose : int, default=0
+        Above 0, prints skorch's per-epoch table during training.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``X`` was a DataFrame with string column names.
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the :class:`~sksteel.nn.SteelNet`.
+    history_ : skorch.History
+        Per-epoch training record (``train_loss``, ``valid_loss``,
+        ``valid_<scoring>``, ...).
+    n_iter_ : int
+        Number of epochs run.
+    feature_attributions_ : DataFrame of shape (n_classes, n_features_in_)
+        Mean predicted attribution per true class on the training data;
+        rows sum to 1.
+    mean_, scale_ : ndarray of shape (n_features_in_,)
+        NaN-aware mean and standard deviation used to standardise ``X``.
+    operating_ranges_ : ndarray of shape (n_features_in_, 2)
+        Normal ranges used by the physics branch, in the columns' units.
+    sensor_dropout_rates_ : ndarray of shape (n_features_in_,)
+        Per-column modality dropout probability during training.
+    attribution_prior_ : ndarray of shape (n_classes, n_features_in_) or None
+        The prior aligned to ``classes_`` and the columns.
+    intensity_mean_, intensity_scale_ : float or None
+        Standardisation of the intensity target; None when fitted without
+        ``intensity``.
+
+    See Also
+    --------
+    sksteel.nn.SteelNet : The torch module.
+    sksteel.sampling.ModalityDropout : Modality dropout as a pipeline step.
+
+    Notes
+    -----
+    The intensity loss counts defective samples only: rows of the
+    no-defect class (label ``0`` or ``"none"``) and rows whose intensity is
+    NaN are left out. ``predict_intensity`` answers for every row as if it
+    were defective.
+
+    ``fit`` accepts ``intensity`` as a keyword. To route it through
+    :class:`~sklearn.model_selection.GridSearchCV`, ``cross_validate`` or a
+    pipeline, enable metadata routing
+    (``sklearn.set_config(enable_metadata_routing=True)``) and call
+    ``set_fit_request(intensity=True)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sksteel.models import SteelNetClassifier
+    >>> X, y = make_classification(n_samples=200, n_features=6, n_informative=4,
+    ...                            n_classes=3, random_state=0)
+    >>> X[::7, 2] = np.nan
+    >>> clf = SteelNetClassifier(hidden_layer_sizes=(32, 16), d_token=8,
+    ...                          lr=1e-2, batch_size=32, max_epochs=10,
+    ...                          random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    >>> bool(clf.score(X, y) > 0.6)
+    True
+    >>> clf.explain(X[:2]).columns.tolist()
+    ['x0', 'x1', 'x2', 'x3', 'x4', 'x5']
+    >>> clf.feature_attributions_.sum(axis=1).round(6).tolist()
+    [1.0, 1.0, 1.0]
+
+    Routing the intensity through cross-validation:
+
+    >>> import sklearn
+    >>> from sklearn.model_selection import cross_validate
+    >>> intensity = np.abs(X[:, 0])
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     clf = SteelNetClassifier(hidden_layer_sizes=(16,), d_token=4,
+    ...                              max_epochs=1, random_state=0)
+    ...     clf = clf.set_fit_request(intensity=True)
+    ...     scores = cross_validate(clf, X, y, cv=2,
+    ...                             params={"intensity": intensity})
+    >>> scores["test_score"].shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "delta": [Interval(Real, 0, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "d_token": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "use_attention": ["boolean"],
+        "use_physics": ["boolean"],
+        "sensor_dropout": [Interval(Real, 0, 1, closed="both")],
+        "operating_ranges": ["array-like", dict, None],
+        "attribution_prior": ["array-like", None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "scoring": [StrOptions({*VALIDATION_METRICS, "loss"}), callable],
+        "callbacks": [list, None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        alpha=1.0,
+        beta=0.5,
+        gamma=0.3,
+        delta=0.1,
+        hidden_layer_sizes=(256, 256, 128),
+        d_token=32,
+        n_heads=4,
+        dropout=0.1,
+        use_attention=True,
+        use_physics=True,
+        sensor_dropout=0.2,
+        operating_ranges=None,
+        attribution_prior=None,
+        class_weight=None,
+        lr=1e-3,
+        weight_decay=1e-4,
+        max_grad_norm=1.0,
+        batch_size=64,
+        max_epochs=50,
+        patience=10,
+        validation_fraction=0.15,
+        scoring="accuracy",
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.beta = beta
+        self.gamma = gamma
+        self.delta = delta
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.d_token = d_token
+        self.n_heads = n_heads
+        self.dropout = dropout
+        self.use_attention = use_attention
+        self.use_physics = use_physics
+        self.sensor_dropout = sensor_dropout
+        self.operating_ranges = operating_ranges
+        self.attribution_prior = attribution_prior
+        self.class_weight = class_weight
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.scoring = scoring
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, intensity=None):
+        """Train the network on sensor readings, classes and intensities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Readings; NaN marks a missing reading, ``inf`` is an error.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        intensity : array-like of shape (n_samples,), default=None
+            Defect intensity per sample (NaN where unknown). None switches
+            the intensity loss off.
+
+        Returns
+        -------
+        self : SteelNetClassifier
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self, X, y, ensure_all_finite="allow-nan", dtype=_FLOAT_DTYPES
+        )
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "SteelNetClassifier needs samples of at least 2 classes, but the "
+                f"data contains only one class: {self.classes_[0]!r}."
+            )
+        y_index = encoder.transform(y)
+        self._column_names = column_names(
+            getattr(self, "feature_names_in_", None), self.n_features_in_
+        )
+        self.mean_, self.scale_ = nan_standardisation(X.astype(np.float64))
+        self._resolve_parameters(y_index)
+        targets = {"y": torch.from_numpy(y_index.astype(np.int64))}
+        self.intensity_mean_ = self.intensity_scale_ = None
+        if intensity is not None:
+            targets["intensity"] = self._intensity_target(intensity, y_index)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self._train(self._to_tensor(X), targets, y_index, seed)
+        self.history_ = self.net_.history
+        self.n_iter_ = len(self.history_)
+        self.feature_attributions_ = self._class_attributions(X, y_index)
+        return self
+
+    def _resolve_parameters(self, y_index):
+        """Check the parameters that depend on the data; store them."""
+        sizes = tuple(self.hidden_layer_sizes)
+        if not sizes or not all(
+            isinstance(size, Integral) and size > 0 for size in sizes
+        ):
+            raise ValueError(
+                "`hidden_layer_sizes` must be a non-empty sequence of positive "
+                f"integers; got {self.hidden_layer_sizes!r}."
+            )
+        if self.use_attention and self.d_token % self.n_heads:
+            raise ValueError(
+                f"`d_token`={self.d_token!r} must be divisible by "
+                f"`n_heads`={self.n_heads!r}; change one of them."
+            )
+        names = self._column_names
+        self.operating_ranges_ = resolve_operating_ranges(
+            self.operating_ranges, names, self.mean_, self.scale_
+        )
+        self.sensor_dropout_rates_ = resolve_missing_rates(self.sensor_dropout, names)
+        self.attribution_prior_ = (
+            None
+            if self.attribution_prior is None
+            else align_attribution_prior(self.attribution_prior, self.classes_, names)
+        )
+        self._class_weight = (
+            None
+            if self.class_weight is None
+            else compute_class_weight(
+                self.class_weight, classes=np.arange(len(self.classes_)), y=y_index
+            )
+            if self.class_weight == "balanced"
+            else compute_class_weight(
+                self.class_weight, classes=self.classes_, y=self.classes_[y_index]
+            )
+        )
+
+    def _intensity_target(self, intensity, y_index):
+        """Standardised intensity, NaN where it must not enter the loss."""
+        intensity = check_array(
+            intensity,
+            ensure_2d=False,
+            ensure_all_finite="allow-nan",
+            dtype=np.float64,
+            input_name="intensity",
+        )
+        if intensity.shape != y_index.shape:
+            raise ValueError(
+                f"`intensity` must have shape (n_samples,) = {y_index.shape!r}; "
+                f"got shape {intensity.shape!r}."
+            )
+        intensity = np.where(
+            np.isin(y_index, no_defect_classes(self.classes_)), np.nan, intensity
+        )
+        known = intensity[np.isfinite(intensity)]
+        if known.size == 0:
+            raise ValueError(
+                "`intensity` has no finite value on a defective sample; pass the "
+                "intensities, or leave `intensity=None` to switch the term off."
+            )
+        self.intensity_mean_ = float(known.mean())
+        self.intensity_scale_ = float(known.std()) or 1.0
+        standardised = (intensity - self.intensity_mean_) / self.intensity_scale_
+        return torch.from_numpy(standardised.astype(np.float32))
+
+    def _to_tensor(self, X):
+        """Standardised float32 tensor: the one cast between numpy and torch."""
+        return torch.from_numpy(((X - self.mean_) / self.scale_).astype(np.float32))
+
+    def _train(self, X, targets, y_index, seed):
+        """Build ``net_`` and fit it with torch's generator seeded by ``seed``."""
+        split = validation_split(y_index, self.validation_fraction, seed)
+        train_split = None
+        if split is not None:
+            train, valid = split
+            valid_targets = {key: value[valid] for key, value in targets.items()}
+            train_split = predefined_split(Dataset(X[valid], valid_targets))
+            X = X[train]
+            targets = {key: value[train] for key, value in targets.items()}
+        self.net_ = self._build_net(train_split, validate=split is not None)
+        device = torch.device(self.net_.device)
+        with torch.random.fork_rng(devices=[] if device.type == "cpu" else None):
+            torch.manual_seed(seed)
+            self.net_.fit(X, targets)
+
+    def _build_net(self, train_split, validate):
+        device = self.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        standardised_ranges = (self.operating_ranges_ - self.mean_[:, None]) / (
+            self.scale_[:, None]
+        )
+        rates = self.sensor_dropout_rates_
+        return SteelNetNeuralNet(
+            module=SteelNet,
+            module__d_in=self.n_features_in_,
+            module__n_classes=len(self.classes_),
+            module__d_layers=tuple(self.hidden_layer_sizes),
+            module__dropout=self.dropout,
+            module__d_token=self.d_token,
+            module__n_heads=self.n_heads,
+            module__use_attention=self.use_attention,
+            module__use_physics=self.use_physics,
+            module__operating_ranges=_float_tensor(standardised_ranges),
+            module__missing_rates=_float_tensor(rates) if rates.any() else None,
+            criterion=SteelNetLoss,
+            criterion__alpha=self.alpha,
+            criterion__beta=self.beta,
+            criterion__gamma=self.gamma,
+            criterion__delta=self.delta,
+            criterion__attribution_prior=_float_tensor(self.attribution_prior_),
+            criterion__class_weight=_float_tensor(self._class_weight),
+            optimizer=torch.optim.AdamW,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            iterator_train=TensorBatches,
+            iterator_train__shuffle=True,
+            iterator_valid=TensorBatches,
+            iterator_valid__batch_size=max(self.batch_size, _EVAL_BATCH_SIZE),
+            train_split=train_split,
+            callbacks=training_callbacks(self, validate, self._class_weight),
+            predict_nonlinearity=softmax,
+            device=device,
+            verbose=self.verbose,
+            # Silent nets skip formatting the per-epoch table altogether.
+            **({} if self.verbose else {"callbacks__print_log": None}),
+        )
+
+    def _outputs(self, X):
+        """Validated, standardised tensor of ``X`` (the top of every method)."""
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, ensure_all_finite="allow-nan", dtype=_FLOAT_DTYPES
+        )
+        return self._to_tensor(X)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Readings; NaN marks a missing reading.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in ``classes_`` order.
+        """
+        X = self._outputs(X)
+        return self.net_.predict_proba(X).astype(np.float64)
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Readings; NaN marks a missing reading.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_intensity(self, X):
+        """Defect intensity, in the units of the ``intensity`` given to ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Readings; NaN marks a missing reading.
+
+        Returns
+        -------
+        intensity : ndarray of shape (n_samples,)
+            Predicted intensity of each sample, read as defective.
+        """
+        X = self._outputs(X)
+        if self.intensity_mean_ is None:
+            raise NotFittedError(
+                "This SteelNetClassifier was fitted without `intensity`, so its "
+                "intensity head is untrained; call `fit(X, y, intensity=...)`."
+            )
+        standardised = self.net_.forward(X)[1].numpy().astype(np.float64)
+        return standardised * self.intensity_scale_ + self.intensity_mean_
+
+    def explain(self, X):
+        """Per-sample attribution over the columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Readings; NaN marks a missing reading.
+
+        Returns
+        -------
+        attributions : DataFrame of shape (n_samples, n_features)
+            One row per sample summing to 1, columns named after ``X``'s
+            columns (or the sensors, or ``x0, x1, ...``), index of ``X`` when
+            it is a DataFrame.
+        """
+        index = X.index if isinstance(X, pd.DataFrame) else None
+        X = self._outputs(X)
+        attribution = self.net_.forward(X)[2].numpy()
+        return pd.DataFrame(
+            attribution.astype(np.float64), index=index, columns=self._column_names
+        )
+
+    def _class_attributions(self, X, y_index):
+        """Mean attribution per true class on ``X`` (rows sum to 1)."""
+        attribution = self.net_.forward(self._to_tensor(X))[2].numpy()
+        rows = np.vstack(
+            [attribution[y_index == k].mean(axis=0) for k in range(len(self.classes_))]
+        ).astype(np.float64)
+        return pd.DataFrame(
+            rows / rows.sum(axis=1, keepdims=True),
+            index=pd.Index(self.classes_, name="class"),
+            columns=self._column_names,
+        )
+
+
+def _float_tensor(array):
+    return None if array is None else torch.as_tensor(array, dtype=torch.float32)

@@ -1,0 +1,114 @@
+"""The multi-objective SteelNet loss (paper 2.2.3, eq 6)."""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["SteelNetLoss"]
+
+
+class SteelNetLoss(nn.Module):
+    """``alpha * L_class + beta * L_intensity + gamma * L_attr + delta * L_sparse``.
+
+    - ``L_class``: cross-entropy of the class logits, each sample weighted by
+      ``class_weight[y]`` and averaged over the batch (so ``class_weight``
+      scales a sample's loss, as in scikit-learn).
+    - ``L_intensity``: mean squared error of the intensity over the samples
+      whose intensity target is finite. The caller marks samples that must
+      not count (non-defective, unknown) with NaN, which is how "defective
+      samples only" is expressed.
+    - ``L_attr``: Kullback-Leibler divergence ``KL(w* || w_hat)`` from the
+      prior row ``w*`` of the sample's class to the predicted attribution.
+      It is 0 when they agree and, unlike a squared error on numbers of
+      about ``1 / d_in``, keeps a useful gradient.
+    - ``L_sparse``: entropy of the predicted attribution divided by
+      ``log(d_in)`` (in ``[0, 1]``); lowering it focuses the attribution on
+      fewer sensors.
+
+    A term is switched off (counts 0, costs nothing) when its weight is 0 or
+    its target is absent: no ``intensity`` passed, or no
+    ``attribution_prior``.
+
+    Parameters
+    ----------
+    alpha, beta, gamma, delta : float, default=1.0, 0.5, 0.3, 0.1
+        Weights of the class, intensity, attribution and sparsity terms.
+    attribution_prior : torch.Tensor of shape (n_classes, d_in), default=None
+        Ground-truth attribution per class, rows summing to 1.
+    class_weight : torch.Tensor of shape (n_classes,), default=None
+        Weight of each class in ``L_class``.
+
+    Shape
+    -----
+    - outputs: the tuple ``(logits, intensity, attribution)`` of
+      :class:`~sksteel.nn.SteelNet`, shapes ``(n, n_classes)``, ``(n,)``,
+      ``(n, d_in)``.
+    - y: ``(n,)``, class indices (int64).
+    - intensity: ``(n,)`` float or None.
+    - output: a scalar.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sksteel.nn import SteelNetLoss
+    >>> prior = torch.tensor([[0.5, 0.5], [0.9, 0.1]])
+    >>> loss = SteelNetLoss(attribution_prior=prior)
+    >>> outputs = (torch.zeros(2, 2), torch.zeros(2), torch.full((2, 2), 0.5))
+    >>> y, intensity = torch.tensor([0, 1]), torch.tensor([float("nan"), 1.0])
+    >>> terms = loss.terms(outputs, y, intensity)
+    >>> {name: round(float(value), 4) for name, value in terms.items()}
+    {'class': 0.6931, 'intensity': 1.0, 'attribution': 0.184, 'sparsity': 1.0}
+    >>> round(float(loss(outputs, y, intensity)), 4)
+    1.3483
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        beta=0.5,
+        gamma=0.3,
+        delta=0.1,
+        *,
+        attribution_prior=None,
+        class_weight=None,
+    ):
+        super().__init__()
+        self.weights = {
+            "class": alpha,
+            "intensity": beta,
+            "attribution": gamma,
+            "sparsity": delta,
+        }
+        self.register_buffer("attribution_prior", attribution_prior)
+        self.register_buffer("class_weight", class_weight)
+
+    def terms(self, outputs, y, intensity=None):
+        """The four unweighted terms, as a dict of scalar tensors."""
+        logits, intensity_pred, attribution = outputs
+        zero = logits.new_zeros(())
+        terms = dict.fromkeys(self.weights, zero)
+        class_loss = F.cross_entropy(logits, y, reduction="none")
+        if self.class_weight is not None:
+            class_loss = class_loss * self.class_weight[y]
+        terms["class"] = class_loss.mean()
+        if intensity is not None and self.weights["intensity"]:
+            counts = torch.isfinite(intensity)
+            squared = (intensity_pred - intensity.nan_to_num()) ** 2
+            terms["intensity"] = (squared * counts).sum() / counts.sum().clamp(min=1)
+        log_attribution = torch.log(attribution.clamp(min=1e-12))
+        if self.attribution_prior is not None and self.weights["attribution"]:
+            prior = self.attribution_prior[y]
+            terms["attribution"] = F.kl_div(
+                log_attribution, prior, reduction="batchmean"
+            )
+        d_in = attribution.shape[-1]
+        if d_in > 1 and self.weights["sparsity"]:
+            entropy = -(attribution * log_attribution).sum(dim=-1)
+            terms["sparsity"] = entropy.mean() / math.log(d_in)
+        return terms
+
+    def forward(self, outputs, y, intensity=None):
+        terms = self.terms(outputs, y, intensity)
+        return sum(self.weights[name] * value for name, value in terms.items())
