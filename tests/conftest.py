@@ -21,11 +21,3 @@ def severstal_dir():
     if not (SEVERSTAL_DIR / "train_partial_defects.csv").is_file():
         pytest.skip(f"real Severstal subset not found at {SEVERSTAL_DIR}")
     return SEVERSTAL_DIR
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _data_home(tmp_path_factory):
-    """Keep generated data sets of the test run out of the user's cache."""
-    if "SKSTEEL_DATA" not in os.environ:
-        os.environ["SKSTEEL_DATA"] = str(tmp_path_factory.mktemp("sksteel_data"))
-    yield
