@@ -1,3 +1,12 @@
-"""sksteel.plotting."""
+"""Plots in scikit-learn's Display style; matplotlib is imported only when
+something is drawn."""
 
-__all__ = []
+from ._attribution import AttributionDisplay
+from ._history import TrainingHistoryDisplay
+from ._robustness import RobustnessCurveDisplay
+
+__all__ = [
+    "AttributionDisplay",
+    "RobustnessCurveDisplay",
+    "TrainingHistoryDisplay",
+]
