@@ -4,7 +4,8 @@ Builds ``make_steelnet_dataset(random_state=0)`` and writes ``docs/dataset.md``
 (composition, the paper's statistics beside ours, the generator's choices,
 what the data can and cannot tell) and the figures
 ``docs/images/dataset_intensity.png``, ``dataset_sensors.png`` and
-``dataset_correlation.png``. Every number in the card is computed here.
+``dataset_correlation.png``. The text is ``dataset_card_template.md``;
+every number in the card is computed here.
 
 Run from the project root: ``python docs/scripts/make_dataset_card.py``.
 """
@@ -18,15 +19,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import clone
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import (
-    KFold,
-    StratifiedKFold,
-    cross_val_score,
-    cross_validate,
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    recall_score,
 )
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from threadpoolctl import threadpool_limits
 
 from sksteel._schema import (
     CLASS_NAMES,
@@ -36,13 +41,19 @@ from sksteel._schema import (
     SENSORS,
 )
 from sksteel.datasets import make_steelnet_dataset
+from sksteel.preprocessing import ProcessParameterSynthesizer
 from sksteel.preprocessing._intensity import intensity_beta
 from sksteel.preprocessing._synthesizer import (
     _RULES,
     CLASS_PROFILES,
     COUPLINGS,
     DRIFT,
+    EXPRESSION,
+    EXPRESSION_COUPLING,
     NOISE,
+    _copula_factor,
+    _draw,
+    _expression,
     _normal_gain,
 )
 
@@ -51,6 +62,19 @@ CARD = PROJECT / "docs" / "dataset.md"
 IMAGES = PROJECT / "docs" / "images"
 COLOURS = {0: "#7f7f7f", 1: "#e41a1c", 2: "#4daf4a", 3: "#377eb8", 4: "#ff7f00"}
 RANDOM_STATE = 0
+
+#: The card's text, with ``{name}`` fields that ``main`` fills in.
+CARD_TEMPLATE = (Path(__file__).parent / "dataset_card_template.md").read_text()
+
+#: The classifiers of the separability table, all from the ten sensors.
+MODELS = {
+    "majority class": DummyClassifier(),
+    "LDA": LinearDiscriminantAnalysis(),
+    "random forest": RandomForestClassifier(
+        n_estimators=200, random_state=RANDOM_STATE
+    ),
+    "gradient boosting": HistGradientBoostingClassifier(random_state=RANDOM_STATE),
+}
 
 #: The paper's statistics (A.3-A.5) and the tolerances sksteel's tests use.
 TARGETS = [
@@ -121,20 +145,111 @@ def within_class(frame, label):
     return rows["surface_cleanliness"].corr(rows["intensity"])
 
 
-def separability(data):
-    """5-fold LDA and majority-class scores from the sensors alone, and the
-    5-fold R^2 of intensity from the sensors."""
-    folds = StratifiedKFold(5, shuffle=True, random_state=RANDOM_STATE)
-    scoring = ["accuracy", "f1_macro", "balanced_accuracy"]
-    rows = {}
-    for name, model in [
-        ("LDA (sensors)", LinearDiscriminantAnalysis()),
-        ("majority class", DummyClassifier()),
-    ]:
-        scores = cross_validate(
-            model, data.data, data.target, cv=folds, scoring=scoring
+def fold_scores(model, data, folds):
+    """Accuracy, macro-F1, balanced accuracy and per-class recall of
+    ``model`` on each test fold, and its out-of-fold predictions."""
+    rows, predictions = [], np.zeros(len(data.target), dtype=int)
+    for train, test in folds.split(data.data, data.target):
+        fitted = clone(model).fit(data.data.iloc[train], data.target.iloc[train])
+        true, pred = data.target.iloc[test], fitted.predict(data.data.iloc[test])
+        predictions[test] = pred
+        recalls = recall_score(
+            true, pred, labels=range(len(CLASS_NAMES)), average=None, zero_division=0
         )
-        rows[name] = {s: scores[f"test_{s}"].mean() for s in scoring}
+        rows.append(
+            {
+                "accuracy": accuracy_score(true, pred),
+                "macro-F1": f1_score(true, pred, average="macro"),
+                "balanced accuracy": balanced_accuracy_score(true, pred),
+                **{f"recall {CLASS_NAMES[c]}": r for c, r in enumerate(recalls)},
+            }
+        )
+    return pd.DataFrame(rows), predictions
+
+
+def synthesizer_seed(data):
+    """The seed ``make_steelnet_dataset`` gave its synthesizer: the third of
+    three seeds drawn from ``random_state``, checked by regenerating the
+    readings."""
+    seed = int(np.random.RandomState(RANDOM_STATE).randint(2**31 - 1, size=3)[2])
+    rows = data.frame[["defect_class", "intensity"]]
+    readings = ProcessParameterSynthesizer(random_state=seed).fit_transform(rows)
+    if not np.array_equal(readings, data.data.to_numpy()):
+        raise RuntimeError("The synthesizer seed of make_steelnet_dataset changed.")
+    return seed
+
+
+def fully_expressed(data):
+    """5-fold LDA accuracy and linear R^2 of intensity from the readings the
+    same samples and draws give with every defect fully expressed
+    (``expression=None``, the paper's Stage 1)."""
+    rows = data.frame[["defect_class", "intensity"]]
+    synthesizer = ProcessParameterSynthesizer(
+        expression=None, random_state=synthesizer_seed(data)
+    )
+    readings = synthesizer.fit_transform(rows)
+    folds = StratifiedKFold(5, shuffle=True, random_state=RANDOM_STATE)
+    lda = cross_val_score(
+        LinearDiscriminantAnalysis(), readings, data.target, cv=folds
+    ).mean()
+    regression = KFold(5, shuffle=True, random_state=RANDOM_STATE)
+    r2 = cross_val_score(
+        LinearRegression(), readings, rows["intensity"], cv=regression
+    ).mean()
+    return lda, r2
+
+
+def expression_of_samples(data):
+    """The defect expression e of each sample, from the generator's own
+    draws."""
+    rows = data.frame[["defect_class", "intensity"]]
+    rng = np.random.RandomState(synthesizer_seed(data))
+    draws = _draw(rng, len(rows), _copula_factor(COUPLINGS))
+    return _expression(rows["intensity"].to_numpy(), draws.expression, EXPRESSION)
+
+
+def recall_by_expression(data, predictions):
+    """Share of defective samples each model classifies right, by band of
+    defect expression."""
+    defective = (data.target > 0).to_numpy()
+    edges = [0.0, 0.1, 0.3, 0.6, 0.9, 1.0]
+    bands = pd.cut(
+        expression_of_samples(data)[defective],
+        edges,
+        labels=[f"e {a:g}-{b:g}" for a, b in zip(edges, edges[1:])],
+        include_lowest=True,
+    )
+    truth = data.target.to_numpy()[defective]
+    table = pd.DataFrame(
+        {
+            name: pd.Series(pred[defective] == truth)
+            .groupby(bands, observed=True)
+            .mean()
+            .map("{:.2f}".format)
+            for name, pred in predictions.items()
+            if name != "majority class"
+        }
+    ).T
+    counts = pd.Series(bands).value_counts(sort=False)
+    table.loc["defective samples"] = counts.map(str).to_numpy()
+    return table.rename_axis("model (5-fold)")
+
+
+def separability(data):
+    """5-fold scores of the MODELS from the sensors alone (mean and sd over
+    the folds), and the 5-fold R^2 of intensity from the sensors."""
+    folds = StratifiedKFold(5, shuffle=True, random_state=RANDOM_STATE)
+    with threadpool_limits(1):  # OpenMP threads thrash on a busy machine
+        results = {name: fold_scores(m, data, folds) for name, m in MODELS.items()}
+    scores = {name: result[0] for name, result in results.items()}
+    predictions = {name: result[1] for name, result in results.items()}
+    means = pd.DataFrame({name: f.mean() for name, f in scores.items()}).T
+    table = pd.DataFrame(
+        {
+            name: {k: f"{f[k].mean():.3f} +- {f[k].std():.3f}" for k in f.columns}
+            for name, f in scores.items()
+        }
+    ).T
     regression = KFold(5, shuffle=True, random_state=RANDOM_STATE)
     intensity = data.frame["intensity"]
     defective = data.target > 0
@@ -142,7 +257,8 @@ def separability(data):
     r2_def = cross_val_score(
         LinearRegression(), data.data[defective], intensity[defective], cv=regression
     )
-    return pd.DataFrame(rows).T, r2_all.mean(), r2_def.mean()
+    by_expression = recall_by_expression(data, predictions)
+    return means, table, by_expression, r2_all.mean(), r2_def.mean()
 
 
 def plot_intensity(frame, path):
@@ -246,18 +362,32 @@ def plot_correlation(frame, path):
 def profile_table():
     rows = []
     for label, profile in CLASS_PROFILES.items():
-        for sensor, (low, high, shift) in profile.items():
-            normal = f"{SENSORS.loc[sensor, 'low']:g}-{SENSORS.loc[sensor, 'high']:g}"
-            rows.append(
-                {
-                    "class": f"{label} {CLASS_NAMES[label]}",
-                    "sensor": sensor,
-                    "normal range": normal,
-                    "class range (mu_c)": f"{low:g}-{high:g}",
-                    "shift per unit intensity": f"{shift:+g}",
-                }
-            )
+        for sensor, entry in profile.items():
+            sides = entry if isinstance(entry[0], tuple) else (entry,)
+            for low, high, shift in sides:
+                normal = SENSORS.loc[sensor, ["low", "high"]]
+                rows.append(
+                    {
+                        "class": f"{label} {CLASS_NAMES[label]}",
+                        "sensor": sensor + (" (either side)" if len(sides) > 1 else ""),
+                        "normal range": "{:g}-{:g}".format(*normal),
+                        "class range (mu_c at e = 1)": f"{low:g}-{high:g}",
+                        "shift per unit intensity": f"{shift:+g}",
+                    }
+                )
     return pd.DataFrame(rows).set_index("class")
+
+
+def expression_table():
+    """Quantiles and tail shares of the default expression distribution."""
+    beta = stats.beta(*EXPRESSION)
+    return {
+        "expression": "Beta({:g}, {:g})".format(*EXPRESSION),
+        "expression_mean": beta.mean(),
+        "expression_low": beta.cdf(0.1),
+        "expression_high": beta.sf(0.9),
+        "expression_coupling": EXPRESSION_COUPLING,
+    }
 
 
 def main():
@@ -292,7 +422,8 @@ def main():
     ).set_index("statistic")
     skew = stats.skew(frame["intensity"][frame["defect_class"] > 0])
 
-    scores, r2_all, r2_def = separability(data)
+    means, scores, by_expression, r2_all, r2_def = separability(data)
+    lda_full, r2_full = fully_expressed(data)
     p = (data.target > 0).mean()
     paper_bound = correlation_from_groups(
         p, (97.5, 1.8), (82.3, 8.4), (0.347, 0.198), 0
@@ -317,7 +448,15 @@ def main():
         "composition": markdown_table(composition),
         "statistics": markdown_table(table),
         "skew": skew,
-        "scores": markdown_table(scores.rename_axis("model (5-fold)")),
+        "scores": markdown_table(
+            scores[["accuracy", "macro-F1", "balanced accuracy"]].rename_axis(
+                "model (5-fold)"
+            )
+        ),
+        "by_expression": markdown_table(by_expression),
+        "recalls": markdown_table(
+            scores[[f"recall {c}" for c in CLASS_NAMES]].rename_axis("model (5-fold)")
+        ),
         "r2_all": r2_all,
         "r2_def": r2_def,
         "profiles": markdown_table(profile_table()),
@@ -358,215 +497,27 @@ def main():
         "within_4": within_class(frame, 4),
         "inclusion_mean": class_means.loc["surface_cleanliness", "2 inclusion"],
         "normal_share": 1 - p,
-        "lda": scores.loc["LDA (sensors)", "accuracy"],
-        "majority": scores.loc["majority class", "accuracy"],
+        "lda": means.loc["LDA", "accuracy"],
+        "lda_full": lda_full,
+        "r2_full": r2_full,
+        "lda_f1": means.loc["LDA", "macro-F1"],
+        "hgb": means.loc["gradient boosting", "accuracy"],
+        "hgb_f1": means.loc["gradient boosting", "macro-F1"],
+        "rf_f1": means.loc["random forest", "macro-F1"],
+        "lda_patches": means.loc["LDA", "recall patches"],
+        "hgb_patches": means.loc["gradient boosting", "recall patches"],
+        "majority": means.loc["majority class", "accuracy"],
+        "majority_f1": means.loc["majority class", "macro-F1"],
+        "prior_pitted_clean": data.attribution_prior.loc[4, "surface_cleanliness"],
+        "prior_pitted_humid": data.attribution_prior.loc[4, "ambient_humidity"],
+        **expression_table(),
     }
     CARD.write_text(CARD_TEMPLATE.format(**values))
     print(table.to_string())
     print(scores.to_string())
+    print(by_expression.to_string())
+    print(data.attribution_prior.round(3).T.to_string())
     print(f"R2 all {r2_all:.3f}, defective {r2_def:.3f}; skew {skew:.3f}")
-
-
-CARD_TEMPLATE = """\
-# The SteelNet multimodal data set
-
-`sksteel.datasets.make_steelnet_dataset()` builds the data set of the SteelNet
-paper (section 2.1, appendix A.2-A.5): steel-sheet images with their defect
-class and defect intensity, and ten synthetic process-sensor readings. This
-card describes the default build (`random_state=0`, the built-in synthetic
-surfaces). It is generated by `docs/scripts/make_dataset_card.py`; every
-number below is computed by that script.
-
-```python
-from sksteel.datasets import make_steelnet_dataset
-data = make_steelnet_dataset()          # 6,702 rows, a few seconds
-data.frame              # image_id, defect_class, defect_fraction_1..4,
-                        # intensity, then the ten sensors
-data.data, data.target  # sensors (DataFrame), defect_class (Series)
-data.attribution_prior  # classes x sensors, ground-truth attribution
-make_steelnet_dataset("path/to/kaggle")  # the same from your Severstal data
-```
-
-## How it is built
-
-1. **Images.** The built-in synthetic Severstal-format surfaces
-   (`make_steel_surfaces`, masks only: the intensity needs no JPEG) or a
-   Kaggle Severstal folder / `train.csv` of yours.
-2. **One class per image.** 0 when the image has no defect; otherwise the
-   class with the largest weighted defect area `w_c * f_c`, with the intensity
-   weights w = {weights} (ties: the lower class). {multi:.0%} of the
-   defective samples carry more than one class; the rule is sksteel's, the
-   paper does not say.
-3. **Balancing.** imbalanced-learn's `RandomUnderSampler` draws the
-   composition below. The paper writes "6,502 non-defective + 4 x 200
-   defective = 6,702", which does not add up; its split sizes (4,691 / 1,005
-   / 1,006) sum to 6,702, so sksteel keeps 6,702 = 5,902 + 800.
-4. **Simulation pipeline**, an sklearn `Pipeline`: `RLEDecoder` (per-class
-   pixel fractions from the masks) -> `IntensityScorer` ->
-   `ProcessParameterSynthesizer`.
-
-{composition}
-
-### Intensity
-
-`intensity_raw = sum_c w_c f_c` (paper eq. 1). Pixel fractions are a few
-percent, far from the paper's intensity (mean 0.347, sd 0.198, A.3), so
-`IntensityScorer` learns a monotone map in `fit`: the quantiles of the raw
-score over the defective samples are mapped to the same quantiles of
-{beta}, the right-skewed distribution with the paper's mean and sd.
-The ranking of the raw scores is kept; defect-free samples score 0. With
-masks the intensity mostly follows the defect size, so large-area classes
-score higher:
-
-{intensity_by_class}
-
-![Intensity](images/dataset_intensity.png)
-
-### Sensors (paper A.2)
-
-**Stage 1**, eq. 7: `p = mu_c + s * (sigma_c - mu_normal) + eps`,
-`eps ~ N(0, {noise:g} |sigma_c - mu_normal|)`. `mu_c` is drawn uniformly
-from the class range, `sigma_c - mu_normal` is the shift below, `s` the
-intensity. Non-defective samples, and sensors a class does not list, are
-drawn from the normal ranges. Ranges given by the paper (2.1.2): crazing
-curing temperature 140-175 and vibration 3-6, inclusion cleanliness 70-85 and
-water-jet pressure 140-170. sksteel draws the inclusion cleanliness from
-{inclusion_range} (its readings, after the intensity shift and rule 10,
-average {inclusion_mean:.1f}, inside the paper's range; see the conflicts
-below). Every other number is sksteel's:
-
-{profiles}
-
-**Stage 2**, rules 8-10 exactly as written:
-
-{rules}
-
-**Stage 3**, drift: {drift}.
-
-Choices of sksteel's, not the paper's:
-
-- **Normal ranges describe the final readings.** Rule 10 takes 5 % off every
-  cleanliness reading whose water-jet pressure is normal, rule 9 10 % off
-  every curing time whose humidity is normal, and the drift moves three
-  sensors. Applied to readings drawn from the normal ranges, normal
-  cleanliness would average {uncorrected:.1f} %, below its own normal range (95-100)
-  and far from the paper's 97.5. Stage 1 therefore divides its values by the
-  mean factor the enabled stages apply in normal operation ({gain}), so that
-  normal readings are centred on the published ranges; the class ranges are
-  read the same way.
-- **Line load.** The operating points are drawn through a Gaussian copula
-  (each reading keeps its uniform range); its only correlation,
-  {couplings}, stands for a shared line load and gives the paper's
-  corr(vibration, drive_load). The two other correlations of A.4 need no
-  coupling: rule 8 raises the spray pressure of viscous (patches) samples and
-  rule 9 lengthens the curing time of humid (pitted) ones.
-- **Physical bounds.** Readings are clipped at 0 and percentages at 100; the
-  normal cleanliness readings that the drift would push above 100 % read 100.
-- **Every defect class lowers cleanliness** (crazing and patches a little),
-  which the defective cleanliness spread of A.3 needs (see below).
-
-Mean reading per class:
-
-{class_means}
-
-![Sensors by class](images/dataset_sensors.png)
-
-## Statistics: paper and sksteel (`random_state=0`)
-
-{statistics}
-
-Defective intensity skew: {skew:.2f} (right-skewed, as the paper says). The
-tests (`tests/datasets/test_steelnet.py`) check every row with the tolerance
-shown.
-
-Also reported, not targets:
-
-{scores}
-
-R^2 of intensity from the ten sensors (linear regression, 5-fold): {r2_all:.3f}
-over all samples (paper: 0.73), {r2_def:.3f} over defective samples only.
-
-![Correlations](images/dataset_correlation.png)
-
-## Where the paper's figures conflict, and what sksteel chose
-
-- **Composition.** 6,502 + 800 is not 6,702 (see above).
-- **Cleanliness and intensity.** With {p:.1%} defective samples, the
-  paper's cleanliness figures (97.5 +- 1.8 vs 82.3 +- 8.4) and intensity
-  figures (0.347 +- 0.198), corr(surface_cleanliness, intensity) over the
-  whole data set is {paper_bound:.2f} when cleanliness and intensity are
-  uncorrelated among defective samples; reaching -0.52 needs a correlation of
-  {needed_within:+.2f} among defective samples, i.e. dirtier surfaces with
-  milder defects, the opposite of the paper's "contamination" reading. sksteel
-  meets all three targets by two means. The defective cleanliness sits in
-  the upper halves of its tolerances (mean and spread; the contamination
-  classes, inclusion and pitted, read lowest, crazing and patches a little
-  low). And the class mix gives a positive correlation among defective
-  samples ({within:+.2f}): patches, whose defects are the largest and so the
-  most intense, are among the cleaner ones. Inside each contamination class
-  cleanliness still falls with intensity (inclusion {within_2:+.2f}, pitted
-  {within_4:+.2f}). The whole-data-set correlation comes out at {corr_ci:.2f}.
-- **Spray pressure of patches.** Rule 8 caps spray pressure at 3.0 bar, the
-  top of its normal range, so the patches class's high spray pressure reads
-  exactly 3.0 bar; a low spray pressure instead would make
-  corr(spray_pressure, coating_viscosity) negative. Its attribution
-  ({spray_prior:.1%}) is therefore smaller than the paper's model reports
-  (35.2 %).
-- **Class separability.** The paper's own class ranges (curing temperature
-  140-175 vs normal 180-200, cleanliness 70-85 vs 95-100, ...) do not overlap
-  the normal ones, so the classes are linearly separable from complete
-  readings: LDA scores {lda:.3f}, not the paper's 0.84. The paper's 0.84 is
-  below its own majority-class baseline ({majority:.3f}: always "none"). The
-  task becomes hard when readings go missing, which is what modality dropout
-  and the robustness curves study.
-
-## Ground-truth attribution
-
-`attribution_prior` (also `ProcessParameterSynthesizer.attribution_prior_`):
-for each class, how far the generator pushes each sensor from normal. Each
-class is simulated on the same random draws as normal operation, with
-intensities at the quantiles of {beta}; the mean absolute
-difference of each reading, divided by the width of its normal range, is
-normalised to sum to 1. Class 0 is uniform. Rule effects show up too: the
-pitted class lengthens curing time through rule 9.
-
-{prior}
-
-The paper's model reports (4.2): crazing curing temperature 34.5 %, ambient
-humidity 25.1 %; inclusion cleanliness 39.8 %, water-jet pressure 20.2 %;
-patches spray pressure 35.2 %, viscosity 25.1 %; pitted humidity 29.7 %,
-cleanliness 24.8 %.
-
-## What the data can and cannot tell
-
-The paper lists its own limitations (2.1.4), and they hold here:
-
-- **Synthetic sensors.** The readings are generated from domain rules, not
-  measured. A model trained on them learns the generator: its class profiles,
-  three rules and drift. Accuracy, attributions and robustness measured on
-  this data say how well a method recovers these relations, not how it would
-  do on a real mill.
-- **Intensity from masks.** The intensity is a normalised, weighted defect
-  area; it measures how much of the sheet is covered, not how severe a defect
-  is for the product. With `intensity="masks"` it comes from the annotated
-  masks, not from an image model (the paper's ResNet-34), so it carries no
-  model error.
-- **No time.** Each sample is a static snapshot; there are no time series,
-  no temporal dependencies and no real drift over time (Stage 3 is an
-  independent random factor per sample).
-- **Artificial balance.** 200 samples per defect class is a design choice;
-  real defect rates are far more unequal (Severstal: 5,150 patches vs 247
-  inclusions), and {normal_share:.0%} non-defective makes accuracy a weak score (always
-  answering "none" scores {majority:.3f}).
-
-What it can support: comparing methods for learning from failing sensors
-(missing readings as NaN), checking that attribution methods recover a known
-ground truth, and testing pipelines end to end before real sensor data exist.
-What it cannot support: claims about steel metallurgy, about which real
-process parameters cause which defects, or about performance on a real line.
-With the built-in surfaces the images are procedurally drawn too; point
-`make_steelnet_dataset` at the Kaggle data for real defect masks.
-"""
 
 
 if __name__ == "__main__":

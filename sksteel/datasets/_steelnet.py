@@ -52,7 +52,9 @@ IntensityScorer so that defective samples follow the paper's right-skewed
 distribution, mean 0.347, sd 0.198; 0 when defect-free); then the ten process
 sensors, synthesised from class and intensity by ProcessParameterSynthesizer
 (paper A.2: class operating points shifted by intensity, fixed interaction
-rules, drift).
+rules, drift). sksteel adds a per-sample defect expression: a defect's
+operating point lies between a normal one and its class's, so some defects
+barely show in the sensors and no model separates the classes perfectly.
 
 The sensor readings are synthetic: they carry exactly the relations the
 generator puts in. ``attribution_prior`` is the generator's own ground truth
@@ -206,7 +208,9 @@ def make_steelnet_dataset(
        (:class:`~sksteel.preprocessing.RLEDecoder`) ->
        :class:`~sksteel.preprocessing.IntensityScorer` (normalisation fitted
        on these samples) ->
-       :class:`~sksteel.preprocessing.ProcessParameterSynthesizer`.
+       :class:`~sksteel.preprocessing.ProcessParameterSynthesizer` (its
+       defaults: every defect expressed to a random degree, so some read as
+       normal operation).
 
     The paper states 6,502 non-defective + 4 x 200 defective = 6,702 samples,
     which does not add up; its split sizes sum to 6,702, so the default is

@@ -1,6 +1,7 @@
 """Synthetic process-sensor readings from defect class and intensity (paper
 2.1.2 and A.2)."""
 
+from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
@@ -21,48 +22,72 @@ __all__ = [
     "CLASS_PROFILES",
     "COUPLINGS",
     "DRIFT",
+    "EXPRESSION",
+    "EXPRESSION_COUPLING",
     "ProcessParameterSynthesizer",
 ]
 
 #: Stage 1 operating points of each defect class, in the units a sensor reads:
 #: ``sensor: (low, high, shift)``. ``mu_c`` is drawn from ``[low, high]``;
 #: ``shift = sigma_c - mu_normal`` is how far the class's deviated operating
-#: point lies from normal, so a reading moves by ``intensity * shift``.
-#: Sensors a class does not list run in their normal range. Paper 2.1.2 gives
-#: the crazing curing-temperature and vibration ranges and the inclusion
-#: cleanliness and water-jet pressure ranges; every other number is sksteel's,
-#: chosen after the paper's narrative (and its attributions, section 4.2) and
-#: calibrated against its data set statistics (A.3-A.5); see
-#: ``docs/dataset.md``.
+#: point lies from normal, so a reading moves by ``intensity * shift``. A
+#: sensor given two triples is off-range on either side: each sample of the
+#: class takes the first or the second with equal probability, the same one
+#: for all of the class's two-sided sensors. Sensors a class does not list
+#: run in their normal range. Paper 2.1.2 gives the crazing curing-temperature
+#: and vibration ranges and the inclusion cleanliness and water-jet pressure
+#: ranges; every other number is sksteel's, chosen after the paper's
+#: narrative (and its attributions, section 4.2) and calibrated against its
+#: data set statistics (A.3-A.5); see ``docs/dataset.md``. The defect
+#: expression (:data:`EXPRESSION`) is sksteel's too: these ranges are the
+#: operating points of a fully expressed defect, and a sample's ``mu_c`` lies
+#: between a normal draw and its class draw. So are the two sides of patches
+#: (a coating too thick or too thin).
 CLASS_PROFILES = {
     1: {  # crazing: thermal stress
         "curing_temperature": (140.0, 175.0, -30.0),
-        "ambient_humidity": (52.0, 62.0, 10.0),
+        "ambient_humidity": (56.0, 66.0, 10.0),
         "vibration": (3.0, 6.0, 2.0),
-        "surface_cleanliness": (89.0, 95.0, 0.0),
+        "surface_cleanliness": (84.0, 92.0, 0.0),
     },
     2: {  # inclusion: contamination
-        "surface_cleanliness": (67.0, 81.0, -10.0),
+        "surface_cleanliness": (55.0, 69.0, -10.0),
         "water_jet_pressure": (140.0, 170.0, -20.0),
     },
-    3: {  # patches: coating irregularities
-        "spray_pressure": (3.1, 3.5, 0.3),
-        "coating_viscosity": (120.0, 145.0, 20.0),
-        "surface_cleanliness": (92.0, 97.0, 0.0),
+    3: {  # patches: coating irregularities, too thick or too thin
+        "spray_pressure": ((3.1, 3.5, 0.3), (1.0, 1.6, -0.3)),
+        "coating_viscosity": ((120.0, 130.0, 20.0), (68.0, 78.0, -10.0)),
+        "surface_cleanliness": (87.0, 94.0, 0.0),
     },
     4: {  # pitted: corrosion
-        "ambient_humidity": (70.0, 80.0, 15.0),
-        "surface_cleanliness": (71.0, 85.0, -10.0),
+        "ambient_humidity": (76.0, 86.0, 15.0),
+        "surface_cleanliness": (67.0, 77.0, -10.0),
     },
 }
+
+#: Default defect expression, sksteel's choice (the paper has none): the
+#: ``(a, b)`` of the Beta distribution of ``e``, the degree to which a
+#: defect's process deviation shows in the sensors (0 hidden: its operating
+#: point is a normal one; 1 fully expressed: the paper's class operating
+#: point). Real defects do not always show in the process sensors; the
+#: Beta's mass near 0 makes some of them indistinguishable from normal
+#: operation.
+EXPRESSION = (0.7, 0.4)
+
+#: Correlation between the expression and the intensity, on the normal-score
+#: scale (a Gaussian copula; the intensity's score is taken under the paper's
+#: intensity distribution, Beta(1.66, 3.12)). Positive: mild defects tend to
+#: come from operating points barely off normal.
+EXPRESSION_COUPLING = 0.35
 
 #: Correlations of the latent Gaussian factors that draw the operating points
 #: (a Gaussian copula: each reading keeps its uniform range, pairs become
 #: correlated). sksteel's choice, not the paper's: a shared line load drives
 #: vibration and drive load, which the paper reports correlated (r = 0.34,
 #: A.4) without saying how. Its other correlations, spray pressure with
-#: coating viscosity and ambient humidity with curing time, come out of rules
-#: 8 and 9 acting on the patches and pitted profiles, with no coupling.
+#: coating viscosity and ambient humidity with curing time, come out of the
+#: patches profile (both sensors off-range on the same side) and of rule 9
+#: acting on the pitted profile, with no coupling.
 COUPLINGS = {("vibration", "drive_load"): 0.40}
 
 #: Relative standard deviation of the Stage 1 sensor noise: ``eps ~ N(0,
@@ -119,6 +144,10 @@ _RULES = (
 #: Number of paired samples per class behind ``attribution_prior_``.
 _N_PRIOR_SAMPLES = 4000
 
+#: Normal-score clipping of the intensity: intensities of exactly 0 or 1 get
+#: a finite score.
+_SCORE_EPS = 1e-9
+
 _COLUMN = {name: i for i, name in enumerate(SENSOR_NAMES)}
 _LOW = SENSORS["low"].to_numpy()
 _HIGH = SENSORS["high"].to_numpy()
@@ -126,15 +155,25 @@ _MID = (_LOW + _HIGH) / 2.0
 _PERCENT = (SENSORS["unit"] == "%").to_numpy()
 
 
+def _sides(entry):
+    """The two ``(low, high, shift)`` triples of a profile entry (a one-sided
+    entry twice)."""
+    return entry if isinstance(entry[0], tuple) else (entry, entry)
+
+
 def _profile_table():
-    """``(low, high, shift)`` arrays of shape (n_classes, n_sensors)."""
-    low = np.tile(_LOW, (len(CLASS_NAMES), 1))
-    high = np.tile(_HIGH, (len(CLASS_NAMES), 1))
-    shift = np.zeros((len(CLASS_NAMES), len(SENSOR_NAMES)))
+    """``(low, high, shift)`` arrays of shape (n_classes, 2, n_sensors): the
+    class operating points on either side."""
+    shape = (len(CLASS_NAMES), 2, len(SENSOR_NAMES))
+    low = np.broadcast_to(_LOW, shape).copy()
+    high = np.broadcast_to(_HIGH, shape).copy()
+    shift = np.zeros(shape)
     for c, profile in CLASS_PROFILES.items():
-        for sensor, (low_c, high_c, shift_c) in profile.items():
+        for sensor, entry in profile.items():
             j = _COLUMN[sensor]
-            low[c, j], high[c, j], shift[c, j] = low_c, high_c, shift_c
+            for side, (low_c, high_c, shift_c) in enumerate(_sides(entry)):
+                low[c, side, j], high[c, side, j] = low_c, high_c
+                shift[c, side, j] = shift_c
     return low, high, shift
 
 
@@ -171,35 +210,70 @@ def _copula_factor(couplings):
         ) from None
 
 
-def _simulate(classes, intensity, rng, *, deviations, interactions, drift, copula):
-    """The ten readings of each row: Stages 1, 2 and 3 of paper A.2.
+def _expression(intensity, draws, expression):
+    """Defect expression ``e`` of each row, in [0, 1].
 
-    The random draws do not depend on the stages switched on, so switching
-    one off changes nothing else.
+    ``None``: 1 (every defect fully expressed, the paper's Stage 1). Otherwise
+    the Beta(a, b) quantile of a Gaussian-copula level that correlates
+    :data:`EXPRESSION_COUPLING` with the intensity's normal score.
     """
-    n = len(classes)
-    latent = rng.standard_normal((n, len(SENSOR_NAMES))) @ copula.T
-    position = stats.norm.cdf(latent)
-    noise = rng.standard_normal((n, len(SENSOR_NAMES)))
-    drift_draws = rng.random_sample((n, len(DRIFT)))
+    if expression is None:
+        return np.ones(len(intensity))
+    level = np.clip(intensity_beta().cdf(intensity), _SCORE_EPS, 1.0 - _SCORE_EPS)
+    rho = EXPRESSION_COUPLING
+    latent = rho * stats.norm.ppf(level) + np.sqrt(1.0 - rho**2) * draws
+    return stats.beta(*expression).ppf(stats.norm.cdf(latent))
 
-    low, high, shift = (table[classes] for table in _profile_table())
+
+class _Draws(NamedTuple):
+    """The random numbers behind the readings of ``n`` rows."""
+
+    position: np.ndarray  # (n, n_sensors) in (0, 1), copula-correlated
+    noise: np.ndarray  # (n, n_sensors) standard normal
+    drift: np.ndarray  # (n, len(DRIFT)) uniform
+    expression: np.ndarray  # (n,) standard normal
+    side: np.ndarray  # (n,) 0 or 1, the side of two-sided sensors
+
+
+def _draw(rng, n, copula):
+    """Every random number of ``n`` rows, in a fixed order. They do not
+    depend on the stages switched on, so switching one off changes nothing
+    else."""
+    latent = rng.standard_normal((n, len(SENSOR_NAMES))) @ copula.T
+    return _Draws(
+        position=stats.norm.cdf(latent),
+        noise=rng.standard_normal((n, len(SENSOR_NAMES))),
+        drift=rng.random_sample((n, len(DRIFT))),
+        expression=rng.standard_normal(n),
+        side=(rng.random_sample(n) < 0.5).astype(np.intp),
+    )
+
+
+def _simulate(
+    classes, intensity, rng, *, deviations, expression, interactions, drift, copula
+):
+    """The ten readings of each row: Stages 1, 2 and 3 of paper A.2."""
+    draws = _draw(rng, len(classes), copula)
+    low, high, shift = (table[classes, draws.side] for table in _profile_table())
     if not deviations:
         low, high, shift = _LOW, _HIGH, np.zeros(len(SENSOR_NAMES))
     # Stage 1 (eq. 7): mu_c + s * (sigma_c - mu_normal) + eps, in reading
     # units, then taken upstream of Stages 2-3 by the normal-operation gain.
+    # mu_c lies between a normal draw (e = 0) and the class draw (e = 1),
+    # both at the same position in their ranges.
+    normal_point = _LOW + draws.position * (_HIGH - _LOW)
+    class_point = low + draws.position * (high - low)
+    e = _expression(intensity, draws.expression, expression)[:, None]
+    mu = normal_point + e * (class_point - normal_point)
     values = (
-        low
-        + position * (high - low)
-        + intensity[:, None] * shift
-        + NOISE * np.abs(shift) * noise
+        mu + intensity[:, None] * shift + NOISE * np.abs(shift) * draws.noise
     ) / _normal_gain(interactions, drift)
     if interactions:  # Stage 2 (eqs. 8-10)
         for rule in _RULES:
             rule.apply(values)
     if drift:  # Stage 3 (eq. 11)
         for j, (sensor, (a, b)) in enumerate(DRIFT.items()):
-            values[:, _COLUMN[sensor]] *= a + (b - a) * drift_draws[:, j]
+            values[:, _COLUMN[sensor]] *= a + (b - a) * draws.drift[:, j]
     # Physical bounds: no negative reading, no percentage above 100.
     return np.clip(values, 0.0, np.where(_PERCENT, 100.0, np.inf))
 
@@ -208,9 +282,10 @@ def _attribution_prior(settings):
     """How far each class pushes each sensor from normal, as a distribution.
 
     Every class is simulated on the same draws as normal operation (common
-    random numbers), with intensities at the quantiles of the paper's
-    intensity distribution; the mean absolute difference of each reading,
-    divided by the width of its normal range, is normalised to sum to 1.
+    random numbers: positions, noise, drift, expression and side), with
+    intensities at the quantiles of the paper's intensity distribution; the
+    mean absolute difference of each reading, divided by the width of its
+    normal range, is normalised to sum to 1.
     """
     n = _N_PRIOR_SAMPLES
     intensity = intensity_beta().ppf((np.arange(n) + 0.5) / n)
@@ -239,11 +314,11 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
 
     1. **Base values** (eq. 7). ``p = mu_c + s * (sigma_c - mu_normal) +
        eps`` with ``eps ~ N(0, 0.02 * |sigma_c - mu_normal|)``: ``mu_c`` is
-       drawn uniformly from the class's range of the sensor, ``sigma_c`` is
+       the sample's operating point, ``sigma_c - mu_normal`` the shift of
        the class's deviated operating point, ``s`` the intensity.
        Non-defective rows, and sensors a class leaves alone, are drawn from
        the normal range (``sigma_c = mu_normal``, so no shift and no noise).
-       The ranges are in :data:`CLASS_PROFILES`.
+       The class ranges and shifts are in :data:`CLASS_PROFILES`.
     2. **Interactions** (eqs. 8-10, as written):
        ``spray_pressure = min(spray_pressure * (1 + 0.1 [viscosity > 120]),
        3.0)``; ``curing_time = max(curing_time * (0.9 + 0.1 [humidity >
@@ -254,6 +329,20 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
 
     Choices of sksteel's, documented in ``docs/dataset.md``:
 
+    - **Defect expression.** A surface defect does not always show in the
+      process sensors. Each defective sample draws an expression ``e`` in
+      ``[0, 1]`` from a Beta distribution (``expression``), positively
+      related to its intensity (:data:`EXPRESSION_COUPLING`), and its
+      operating point is ``mu_c = (1 - e) * mu_normal_draw + e *
+      mu_class_draw``, both draws at the same position in their ranges; the
+      intensity shift and the noise follow as the paper writes. At ``e = 1``
+      this is the paper's Stage 1; samples with a low ``e`` overlap normal
+      operation, an error no model can remove. ``expression=None`` gives
+      every defect ``e = 1``.
+    - **Two-sided signatures.** A sensor a class drives off-range on either
+      side (patches: spray pressure and coating viscosity both too high or
+      both too low) has two class ranges; each sample takes one side, the
+      same for all of its class's two-sided sensors.
     - The normal ranges of :data:`sksteel.datasets.SENSORS` and the class
       ranges are ranges of the *final* readings. Stages 2 and 3 rescale some
       sensors even in normal operation (rule 10 takes 5 % off every
@@ -263,12 +352,11 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
       ranges whichever stages are on.
     - The operating points are drawn through a Gaussian copula whose
       correlations, :data:`COUPLINGS`, couple vibration with drive load (a
-      shared line load), spray pressure with coating viscosity and ambient
-      humidity with curing time.
+      shared line load).
     - Readings are clipped to their physical range (no negative value, no
       percentage above 100).
     - Rule 8 caps spray pressure at 3.0 bar, the top of its normal range, so
-      the patches class's high spray pressure reads 3.0 bar.
+      the high spray pressure of patches reads 3.0 bar.
 
     Parameters
     ----------
@@ -280,6 +368,12 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
     deviations : bool, default=True
         Stage 1 class profiles. ``False`` draws every row as normal
         operation (the readings then carry no class signal).
+    expression : tuple of two floats or None, default=(0.7, 0.4)
+        ``(a, b)`` of the Beta distribution of the defect expression ``e``
+        (:data:`EXPRESSION`; mean ``a / (a + b)``). ``a < 1`` piles defects
+        up near ``e = 0`` (invisible in the sensors), ``b < 1`` near 1
+        (fully expressed). ``None``: every defect fully expressed, the
+        paper's Stage 1 as written.
     interactions : bool, default=True
         Stage 2 rules.
     drift : bool, default=True
@@ -298,11 +392,12 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
         Ground-truth attribution of each class (index 0-4) over the sensors
         (columns), each row summing to 1: how far the generator pushes each
         sensor from normal for that class. Each class is simulated on the
-        same random draws as normal operation, with intensities at the
-        quantiles of the paper's intensity distribution (mean 0.347, sd
-        0.198); the mean absolute difference of each reading, divided by the
-        width of its normal range, is normalised to sum to 1. Class 0 is
-        uniform. It depends on the stages and couplings, not on X.
+        same random draws as normal operation (expression and side
+        included), with intensities at the quantiles of the paper's
+        intensity distribution (mean 0.347, sd 0.198); the mean absolute
+        difference of each reading, divided by the width of its normal
+        range, is normalised to sum to 1. Class 0 is uniform. It depends on
+        the stages, the expression and the couplings, not on X.
     n_features_in_ : int
         Always 2 (class and intensity).
     feature_names_in_ : ndarray of shape (2,)
@@ -321,15 +416,16 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
     >>> readings.shape
     (5, 10)
     >>> readings["curing_temperature"].round(1).tolist()
-    [199.4, 154.6, 199.8, 187.3, 186.1]
-    >>> synth.attribution_prior_.idxmax(axis=1).tolist()[1:3]
-    ['curing_temperature', 'surface_cleanliness']
+    [199.4, 165.6, 199.8, 187.3, 186.1]
+    >>> synth.attribution_prior_.loc[3].nlargest(2).index.tolist()
+    ['spray_pressure', 'coating_viscosity']
     """
 
     _parameter_constraints: dict = {
         "class_column": [str],
         "intensity_column": [str],
         "deviations": ["boolean"],
+        "expression": [tuple, None],
         "interactions": ["boolean"],
         "drift": ["boolean"],
         "couplings": [dict, None],
@@ -342,6 +438,7 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
         class_column="defect_class",
         intensity_column="intensity",
         deviations=True,
+        expression=EXPRESSION,
         interactions=True,
         drift=True,
         couplings=None,
@@ -350,6 +447,7 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
         self.class_column = class_column
         self.intensity_column = intensity_column
         self.deviations = deviations
+        self.expression = expression
         self.interactions = interactions
         self.drift = drift
         self.couplings = couplings
@@ -426,8 +524,19 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
                 f"('vibration', 'drive_load'); got {bad!r} (unknown sensors or "
                 f"not pairs). Sensor names: {list(SENSOR_NAMES)!r}."
             )
+        expression = self.expression
+        if expression is not None and not (
+            len(expression) == 2
+            and all(isinstance(v, Real) and 0 < v < np.inf for v in expression)
+        ):
+            raise ValueError(
+                "`expression` must be the two positive parameters (a, b) of a "
+                f"Beta distribution, e.g. {EXPRESSION!r}, or None for fully "
+                f"expressed defects; got {expression!r}."
+            )
         return {
             "deviations": self.deviations,
+            "expression": expression,
             "interactions": self.interactions,
             "drift": self.drift,
             "copula": _copula_factor(couplings),
