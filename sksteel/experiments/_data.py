@@ -19,6 +19,27 @@ __all__ = ["load_experiment_data", "make_splits"]
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 
 
+#: The modules that generate the data set: any change to their source
+#: invalidates cached data sets, so a cache never serves stale readings.
+_GENERATOR_SOURCES = (
+    "datasets/_steelnet.py",
+    "datasets/_surfaces.py",
+    "datasets/_surface_drawing.py",
+    "preprocessing/_intensity.py",
+    "preprocessing/_synthesizer.py",
+    "preprocessing/_rle_decoder.py",
+)
+
+
+def _generator_fingerprint():
+    """A hash of the source code of the simulation pipeline."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for name in _GENERATOR_SOURCES:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _source_key(data):
     """What identifies a source's content for the cache key: the path, and
     the name, size and time of its CSV file(s)."""
@@ -89,6 +110,7 @@ def load_experiment_data(
         "n_per_class": n_per_class,
         "random_state": random_state,
         "version": __version__,
+        "generator": _generator_fingerprint(),
     }
     path = _cache_path(data_home, params)
     if cache and path.is_file():
