@@ -3,19 +3,42 @@ and formats what it returns; everything it does is reachable from Python.
 
 Subcommands:
 
+- ``sksteel fit TABLE.csv --target COLUMN --out MODEL.skops``: train a
+  :class:`~sksteel.models.SteelNetClassifier` on a CSV table of sensor
+  readings and save it (:func:`sksteel.io.save_model`);
+- ``sksteel predict MODEL.skops TABLE.csv --out PREDICTIONS.csv``: load a
+  model (:func:`sksteel.io.load_model`) and write, per row of a CSV table,
+  the class, its probabilities, the intensity and the top sensors
+  (:meth:`~sksteel.models.SteelNetClassifier.explain`);
 - ``sksteel reproduce``: every experiment of the paper on the built-in data
   (or a Kaggle Severstal directory), written as a report
   (:func:`sksteel.experiments.reproduce`).
 """
 
 import argparse
+import os
 import shlex
 import sys
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from . import __version__
-from .exceptions import DataFormatError
+from ._schema import SENSOR_NAMES
+from .exceptions import DataFormatError, NotFittedError
 
 __all__ = ["main"]
+
+#: File problems the user can fix, reported in one line like data errors.
+_FILE_ERRORS = (
+    FileExistsError,
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
 
 
 def _positive_int(text):
@@ -101,6 +124,263 @@ def _reproduce(args, argv):
     return 0
 
 
+#: Columns carried from the input table into the predictions, when present.
+_ID_COLUMNS = ("id", "image_id", "ImageId")
+
+
+def _read_table(path):
+    """The CSV at ``path``; empty cells (and ``NA``, ``NaN``) become NaN."""
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        raise DataFormatError(
+            f"{str(path)!r} is not a readable CSV table: {error}"
+        ) from error
+
+
+def _numeric_columns(table, columns, path):
+    """``table[columns]`` as floats; non-numeric values raise, blanks are NaN."""
+    numeric = {}
+    for column in columns:
+        values = pd.to_numeric(table[column], errors="coerce")
+        bad = values.isna() & table[column].notna()
+        if bad.any():
+            # line 1 of the file is the header
+            examples = ", ".join(
+                f"{value!r} (line {position + 2})"
+                for position, value in zip(
+                    np.flatnonzero(bad)[:3], table[column][bad][:3]
+                )
+            )
+            raise DataFormatError(
+                f"Column {column!r} of {str(path)!r} must hold numbers, but "
+                f"{int(bad.sum())} cell(s) do not: {examples}. Fix those cells, or "
+                "leave them empty for a missing reading."
+            )
+        numeric[column] = values.astype(np.float64)
+    return pd.DataFrame(numeric, index=table.index)
+
+
+def _require_columns(table, columns, path, what):
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise DataFormatError(
+            f"{str(path)!r} has no {what} column(s) {missing!r}; its columns are "
+            f"{list(table.columns)!r}."
+        )
+
+
+def _feature_columns(table, features, path):
+    """The feature columns: ``--features``, or the ten sensors."""
+    if features is None:
+        missing = [name for name in SENSOR_NAMES if name not in table.columns]
+        if missing:
+            raise DataFormatError(
+                f"{str(path)!r} lacks the sensor column(s) {missing!r}, so the "
+                "features cannot default to the ten sensors; its columns are "
+                f"{list(table.columns)!r}. Name the feature columns with "
+                "`--features a,b,c`."
+            )
+        return list(SENSOR_NAMES)
+    names = [name.strip() for name in features.split(",") if name.strip()]
+    if not names or len(set(names)) != len(names):
+        raise DataFormatError(
+            "`--features` must name distinct columns separated by commas; got "
+            f"{features!r}."
+        )
+    _require_columns(table, names, path, "feature")
+    return names
+
+
+def _check_output(out, force, table_path):
+    """Refuse to replace the input table, or an existing file without --force."""
+    out = Path(out)
+    if out.exists() and Path(table_path).exists() and out.samefile(table_path):
+        raise FileExistsError(
+            f"The output {str(out)!r} is the input table; choose another `--out`."
+        )
+    if out.exists() and not force:
+        raise FileExistsError(
+            f"{str(out)!r} already exists; pass `--force` to replace it, or choose "
+            "another `--out`."
+        )
+    if not out.parent.is_dir():
+        raise FileNotFoundError(
+            f"The folder {str(out.parent)!r} of `--out` does not exist; create it "
+            "first."
+        )
+    return out
+
+
+def _add_output(parser, metavar, help):
+    """``--out`` (required) and ``--force``."""
+    parser.add_argument("--out", required=True, metavar=metavar, help=help)
+    parser.add_argument(
+        "--force", action="store_true", help="replace --out if it exists"
+    )
+
+
+def _add_fit(subparsers):
+    parser = subparsers.add_parser(
+        "fit",
+        help="train SteelNet on a CSV table and save the model",
+        description=(
+            "Train a SteelNetClassifier on a CSV table of sensor readings and "
+            "classes, and save it as a skops file (sksteel.io.save_model). "
+            "Empty cells are missing readings. The features are the ten sensor "
+            "columns by default; the columns are matched by name."
+        ),
+    )
+    parser.add_argument("table", metavar="TABLE.csv", help="the training table")
+    parser.add_argument(
+        "--target", required=True, metavar="COLUMN",
+        help="the column holding the class of each row, e.g. defect_class",
+    )
+    parser.add_argument(
+        "--intensity-column", metavar="COLUMN", default=None,
+        help="a column of defect intensities to train the intensity head on "
+        "(empty where unknown); default: no intensity head",
+    )
+    parser.add_argument(
+        "--features", metavar="A,B,C", default=None,
+        help="comma-separated feature columns; default: the ten sensors "
+        f"({', '.join(SENSOR_NAMES)})",
+    )
+    _add_output(parser, "MODEL.skops", "the model file to write")
+    parser.add_argument(
+        "--max-epochs", metavar="N", type=_positive_int, default=50,
+        help="maximum training epochs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--random-state", metavar="N", type=int, default=0,
+        help="seed of the training (default: %(default)s)",
+    )
+    parser.set_defaults(handler=_fit)
+
+
+def _fit(args, argv):
+    from .io import save_model
+    from .models import SteelNetClassifier
+
+    out = _check_output(args.out, args.force, args.table)
+    table = _read_table(args.table)
+    features = _feature_columns(table, args.features, args.table)
+    _require_columns(table, [args.target], args.table, "target")
+    labels = [args.target, args.intensity_column]
+    overlap = [column for column in labels if column in features]
+    if overlap:
+        raise DataFormatError(
+            f"{overlap!r} cannot be both a feature and the target or intensity; "
+            "leave it out of `--features`."
+        )
+    y = table[args.target]
+    if y.isna().any():
+        lines = (np.flatnonzero(y.isna())[:5] + 2).tolist()
+        raise DataFormatError(
+            f"The target column {args.target!r} has {int(y.isna().sum())} empty "
+            f"cell(s) (lines {lines}); fill them in or drop those rows."
+        )
+    intensity = None
+    if args.intensity_column is not None:
+        column = args.intensity_column
+        _require_columns(table, [column], args.table, "intensity")
+        intensity = _numeric_columns(table, [column], args.table)[column]
+    X = _numeric_columns(table, features, args.table)
+    model = SteelNetClassifier(
+        max_epochs=args.max_epochs, random_state=args.random_state
+    ).fit(X, y.to_numpy(), intensity=intensity)
+    save_model(model, out, overwrite=args.force)
+    print(
+        f"Trained SteelNet on {len(X)} rows, {len(features)} features, classes "
+        f"{model.classes_.tolist()}{' and intensity' if intensity is not None else ''}"
+        f"; saved to {out}."
+    )
+    return 0
+
+
+def _add_predict(subparsers):
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict classes, intensities and sensors for a CSV table",
+        description=(
+            "Load a model saved by `sksteel fit` (or sksteel.io.save_model) and "
+            "write one row of predictions per row of the table: the row number, "
+            "the id column if any (id, image_id or ImageId), predicted_class, "
+            "proba_<class> per class, intensity (when the model was trained "
+            "with one) and the top sensors with their attribution weights. "
+            "Columns are matched by name, in any order; other columns are "
+            "ignored; empty cells are missing readings."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL.skops", help="the model file")
+    parser.add_argument("table", metavar="TABLE.csv", help="the readings")
+    _add_output(parser, "PREDICTIONS.csv", "the predictions to write")
+    parser.add_argument(
+        "--top-k", metavar="K", type=_positive_int, default=3,
+        help="number of most-attributed sensors per row (default: %(default)s)",
+    )
+    parser.set_defaults(handler=_predict)
+
+
+def _predict(args, argv):
+    from .io import load_model
+
+    out = _check_output(args.out, args.force, args.table)
+    model = load_model(args.model)
+    features = getattr(model, "feature_names_in_", None)
+    if features is None:
+        raise DataFormatError(
+            f"The model in {str(args.model)!r} was trained without column names, "
+            "so the table's columns cannot be matched to it; train it on a "
+            "DataFrame (or with `sksteel fit`)."
+        )
+    table = _read_table(args.table)
+    _require_columns(table, list(features), args.table, "feature")
+    ids = [c for c in _ID_COLUMNS if c in table.columns and c not in features]
+    X = _numeric_columns(table, list(features), args.table)
+    ignored = [c for c in table.columns if c not in features and c not in ids]
+    if ignored:
+        print(f"sksteel: note: ignoring columns {ignored!r}", file=sys.stderr)
+    predictions = _predictions(model, X, args.top_k)
+    predictions = pd.concat([table[ids], predictions], axis=1)
+    predictions.index.name = "row"
+    _write_csv_atomically(predictions, out)
+    print(f"Wrote {len(predictions)} predictions to {out}.")
+    return 0
+
+
+def _predictions(model, X, top_k):
+    """Class, probabilities, intensity and top sensors, one row per row of X."""
+    proba = model.predict_proba(X)
+    columns = {"predicted_class": model.classes_[np.argmax(proba, axis=1)]}
+    for k, label in enumerate(model.classes_):
+        columns[f"proba_{label}"] = proba[:, k]
+    if hasattr(model, "predict_intensity"):
+        try:
+            columns["intensity"] = model.predict_intensity(X)
+        except NotFittedError:
+            pass  # trained without intensity: no column
+    if hasattr(model, "explain"):
+        attribution = model.explain(X)
+        order = np.argsort(-attribution.to_numpy(), axis=1, kind="stable")
+        weights = np.take_along_axis(attribution.to_numpy(), order, axis=1)
+        names = attribution.columns.to_numpy()[order]
+        for rank in range(min(top_k, attribution.shape[1])):
+            columns[f"top_sensor_{rank + 1}"] = names[:, rank]
+            columns[f"top_weight_{rank + 1}"] = weights[:, rank]
+    return pd.DataFrame(columns, index=X.index)
+
+
+def _write_csv_atomically(frame, out):
+    """Write ``frame`` to a temporary file beside ``out``, then rename it."""
+    temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        frame.to_csv(temporary)
+        os.replace(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="sksteel",
@@ -111,6 +391,8 @@ def _parser():
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    _add_fit(subparsers)
+    _add_predict(subparsers)
     _add_reproduce(subparsers)
     return parser
 
@@ -144,8 +426,9 @@ def main(argv=None):
         return 2
     try:
         return args.handler(args, argv)
-    except (DataFormatError, ValueError) as error:
-        # the data or a setting cannot be used: say why, without a traceback
+    except (DataFormatError, ValueError, *_FILE_ERRORS) as error:
+        # the data, a file or a setting cannot be used: say why, without a
+        # traceback
         print(f"sksteel: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

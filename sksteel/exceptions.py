@@ -5,10 +5,13 @@ from sklearn.exceptions import NotFittedError
 __all__ = [
     "DataFormatError",
     "ImageReadError",
+    "ImageReadWarning",
     "MissingImagesWarning",
+    "ModelVersionWarning",
     "NotFittedError",
     "RLEError",
     "SksteelWarning",
+    "UntrustedModelError",
 ]
 
 
@@ -63,5 +66,47 @@ class MissingImagesWarning(SksteelWarning):
     --------
     >>> from sksteel.exceptions import MissingImagesWarning
     >>> issubclass(MissingImagesWarning, UserWarning)
+    True
+    """
+
+
+class ImageReadWarning(SksteelWarning):
+    """Image files that cannot be used are skipped (``on_error="warn"``).
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import ImageReadWarning
+    >>> issubclass(ImageReadWarning, UserWarning)
+    True
+    """
+
+
+class UntrustedModelError(DataFormatError):
+    """A model file holds content sksteel does not trust to load.
+
+    Raised by :func:`sksteel.io.load_model` for a skops file containing
+    types outside :data:`sksteel.io.SKSTEEL_TRUSTED_TYPES` and the
+    ``trusted`` argument, and for a pickle-based (joblib) file loaded
+    without ``allow_pickle=True``.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import DataFormatError, UntrustedModelError
+    >>> issubclass(UntrustedModelError, DataFormatError)
+    True
+    """
+
+
+class ModelVersionWarning(SksteelWarning):
+    """A model file was written by other versions of the libraries.
+
+    Emitted by :func:`sksteel.io.load_model` when the major or minor version
+    of sksteel, scikit-learn, skorch or torch recorded in the file differs
+    from the running one.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import ModelVersionWarning
+    >>> issubclass(ModelVersionWarning, UserWarning)
     True
     """

@@ -1,0 +1,6 @@
+"""Saving and loading fitted models: skops files to share, joblib files for
+local use, both recording the versions that wrote them."""
+
+from ._persistence import SKSTEEL_TRUSTED_TYPES, load_model, save_model
+
+__all__ = ["SKSTEEL_TRUSTED_TYPES", "load_model", "save_model"]

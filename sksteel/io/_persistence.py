@@ -1,0 +1,374 @@
+"""save_model and load_model: skops files to share, joblib files for local use.
+
+Both formats are zip archives with a small ``sksteel.json`` member recording
+the format and the versions of the libraries that wrote the file. A skops
+file is skops's own archive (``skops.io.load`` can audit it); a joblib file
+holds the joblib pickle as ``model.joblib``.
+"""
+
+import json
+import os
+import re
+import uuid
+import warnings
+import zipfile
+from pathlib import Path
+
+import joblib
+import sklearn
+import skorch
+import torch
+from imblearn.pipeline import Pipeline as ImbalancedPipeline
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+from .. import __version__
+from ..exceptions import DataFormatError, ModelVersionWarning, UntrustedModelError
+from ..models import SteelNetClassifier
+from ..preprocessing import (
+    IntensityScorer,
+    ProcessParameterSynthesizer,
+    RLEDecoder,
+    SensorFailure,
+)
+from ..sampling import ModalityDropout
+from ._portable import NetWeights, PandasData, from_portable, to_portable
+
+__all__ = ["SKSTEEL_TRUSTED_TYPES", "load_model", "save_model"]
+
+
+def _type_name(obj):
+    """Fully qualified name of a type or function, as skops reports it."""
+    return obj if isinstance(obj, str) else f"{obj.__module__}.{obj.__name__}"
+
+
+#: Types a skops model file may contain beyond skops's own defaults (numpy,
+#: scikit-learn's estimators, builtins), as fully qualified names:
+#: sksteel's estimators and sampler, imbalanced-learn's ``Pipeline``, and the
+#: two plain-data holders of sksteel's portable form (``NetWeights``:
+#: SteelNet's weights as numpy arrays and its training history;
+#: ``PandasData``: a pandas object as numpy arrays and labels).
+#: :func:`load_model` trusts exactly these, plus its ``trusted`` argument.
+SKSTEEL_TRUSTED_TYPES = tuple(
+    _type_name(cls)
+    for cls in (
+        SteelNetClassifier,
+        ModalityDropout,
+        SensorFailure,
+        RLEDecoder,
+        IntensityScorer,
+        ProcessParameterSynthesizer,
+        ImbalancedPipeline,
+        NetWeights,
+        PandasData,
+    )
+)
+
+_METADATA = "sksteel.json"
+_JOBLIB_MEMBER = "model.joblib"
+_SKOPS_SCHEMA = "schema.json"
+
+#: Libraries whose major.minor version must match for a model file to load
+#: without a warning.
+_CHECKED_VERSIONS = ("sksteel", "scikit-learn", "skorch", "torch")
+
+
+def _versions(format):
+    versions = {
+        "sksteel": __version__,
+        "scikit-learn": sklearn.__version__,
+        "skorch": skorch.__version__,
+        "torch": torch.__version__,
+    }
+    if format == "skops":
+        import skops
+
+        versions["skops"] = skops.__version__
+    else:
+        versions["joblib"] = joblib.__version__
+    return versions
+
+
+def _write_skops(model, file):
+    import skops.io
+
+    skops.io.dump(to_portable(model), file)
+
+
+def _write_joblib(model, file):
+    with (
+        zipfile.ZipFile(file, "w") as archive,
+        archive.open(_JOBLIB_MEMBER, "w", force_zip64=True) as member,
+    ):
+        joblib.dump(model, member)
+
+
+@validate_params(
+    {
+        "model": "no_validation",
+        "path": [str, os.PathLike],
+        "format": [StrOptions({"skops", "joblib"})],
+        "overwrite": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def save_model(model, path, *, format="skops", overwrite=False):
+    """Save a model (an estimator or a whole pipeline) to a file.
+
+    The file records the versions of sksteel, scikit-learn, skorch and torch
+    that wrote it; :func:`load_model` warns when they differ from the
+    running ones. It is written to a temporary file beside ``path`` and
+    renamed, so ``path`` never holds a partly written model.
+
+    Parameters
+    ----------
+    model : object
+        The model, usually a fitted estimator or pipeline.
+    path : str or path-like
+        The file to write (``.skops`` or ``.joblib`` by convention). Its
+        folder must exist.
+    format : {"skops", "joblib"}, default="skops"
+        ``"skops"``: a file to share. Loading it builds only audited types
+        (:data:`SKSTEEL_TRUSTED_TYPES` and the ones the user passes) and
+        never unpickles. The torch weights of a
+        :class:`~sksteel.models.SteelNetClassifier` are stored as numpy
+        arrays and the net is rebuilt when loading; pandas objects are
+        stored as arrays. ``"joblib"``: a pickle for local use; it stores
+        any picklable object, and loading it runs code, so load only files
+        you wrote yourself.
+    overwrite : bool, default=False
+        Whether to replace an existing file.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` exists and ``overwrite`` is False.
+    TypeError
+        With ``format="skops"``, when the model holds a torch object other
+        than a SteelNetClassifier's net (say, a ``DefectFractionRegressor``);
+        use ``format="joblib"``.
+
+    See Also
+    --------
+    load_model : Load the model back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_classification
+    >>> from sksteel.io import load_model, save_model
+    >>> from sksteel.models import SteelNetClassifier
+    >>> X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    >>> clf = SteelNetClassifier(hidden_layer_sizes=(8,), d_token=4, max_epochs=1,
+    ...                          random_state=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_model(clf, Path(folder) / "steelnet.skops")
+    ...     loaded = load_model(path)
+    >>> bool(np.array_equal(loaded.predict_proba(X), clf.predict_proba(X)))
+    True
+    """
+    path = Path(path)
+    if not overwrite and path.exists():
+        raise FileExistsError(
+            f"{str(path)!r} already exists; pass `overwrite=True` to replace it, "
+            "or choose another path."
+        )
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"The folder {str(path.parent)!r} does not exist; create it before "
+            "saving a model into it."
+        )
+    writer = _write_skops if format == "skops" else _write_joblib
+    metadata = {"format": format, "versions": _versions(format)}
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temporary, "xb") as file:
+            writer(model, file)
+        with zipfile.ZipFile(temporary, "a") as archive:
+            archive.writestr(_METADATA, json.dumps(metadata, indent=2))
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+@validate_params(
+    {
+        "path": [str, os.PathLike],
+        "trusted": [list, tuple, None],
+        "allow_pickle": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def load_model(path, *, trusted=None, allow_pickle=False):
+    """Load a model saved by :func:`save_model`.
+
+    A skops file is audited before anything is built: every type it holds
+    must be in :data:`SKSTEEL_TRUSTED_TYPES`, among skops's defaults (numpy,
+    scikit-learn's estimators, builtins) or in ``trusted``; otherwise
+    nothing is loaded. A joblib file is a pickle and loads only with
+    ``allow_pickle=True``. A warning tells when the file was written with
+    another major or minor version of sksteel, scikit-learn, skorch or
+    torch.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The model file.
+    trusted : list of str or type, default=None
+        Further types to trust in a skops file, by fully qualified name (as
+        the error listing untrusted types spells them) or as the type
+        itself. Inspect a file's types with
+        ``skops.io.get_untrusted_types(file=path)`` before trusting them.
+    allow_pickle : bool, default=False
+        Whether to load a joblib (pickle) file, which runs code when loaded:
+        only for files from a source you trust.
+
+    Returns
+    -------
+    model : object
+        The model, ready to predict.
+
+    Raises
+    ------
+    UntrustedModelError
+        When a skops file holds types that are not trusted, or the file is a
+        pickle and ``allow_pickle`` is False.
+    DataFormatError
+        When the file is not a model file.
+
+    See Also
+    --------
+    save_model : Save a model.
+
+    Examples
+    --------
+    A function is a type skops does not trust by default:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sksteel.exceptions import UntrustedModelError
+    >>> from sksteel.io import load_model, save_model
+    >>> model = FunctionTransformer(np.round).fit(np.zeros((2, 3)))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_model(model, Path(folder) / "model.skops")
+    ...     try:
+    ...         load_model(path)
+    ...     except UntrustedModelError as error:
+    ...         print("refused:", "'numpy.round'" in str(error))
+    ...     loaded = load_model(path, trusted=["numpy.round"])
+    refused: True
+    >>> loaded.transform([[0.2, 1.7, 2.5]])
+    array([[0., 2., 2.]])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"There is no model file at {str(path)!r}.")
+    if not zipfile.is_zipfile(path):
+        return _load_pickle(path, allow_pickle)
+    with zipfile.ZipFile(path) as archive:
+        metadata = _read_metadata(archive, path)
+    _check_versions(metadata.get("versions"), path)
+    if metadata["format"] == "skops":
+        return _load_skops(path, trusted)
+    if not allow_pickle:
+        raise UntrustedModelError(
+            f"{str(path)!r} is a joblib model file: a pickle, which runs code when "
+            "loaded. If you trust its source, load it with `allow_pickle=True`; "
+            "to share a model, save it with `format='skops'`."
+        )
+    with zipfile.ZipFile(path) as archive, archive.open(_JOBLIB_MEMBER) as member:
+        return joblib.load(member)
+
+
+def _load_pickle(path, allow_pickle):
+    """A plain joblib or pickle file (not written by save_model)."""
+    if not allow_pickle:
+        raise DataFormatError(
+            f"{str(path)!r} is not a model file written by `save_model` (it is "
+            "not a zip archive). If it is a joblib or pickle file from a source "
+            "you trust, load it with `allow_pickle=True`: loading it runs code."
+        )
+    return joblib.load(path)
+
+
+def _read_metadata(archive, path):
+    """The ``sksteel.json`` record, or a skops file's implied one."""
+    names = set(archive.namelist())
+    if _METADATA not in names:
+        if _SKOPS_SCHEMA in names:
+            # A skops file written by skops itself: no versions to check.
+            return {"format": "skops"}
+        raise DataFormatError(
+            f"{str(path)!r} is a zip archive but not a model file: it has neither "
+            f"{_METADATA!r} (written by `save_model`) nor skops's "
+            f"{_SKOPS_SCHEMA!r}. Save the model with `save_model`."
+        )
+    try:
+        metadata = json.loads(archive.read(_METADATA))
+        known_format = metadata["format"] in ("skops", "joblib")
+    except (ValueError, TypeError, KeyError) as error:
+        raise DataFormatError(
+            f"The {_METADATA!r} record of {str(path)!r} is damaged ({error}); "
+            "save the model again with `save_model`."
+        ) from error
+    if not known_format:
+        raise DataFormatError(
+            f"{str(path)!r} has format {metadata['format']!r}, which this version "
+            f"of sksteel ({__version__}) cannot read; upgrade sksteel."
+        )
+    return metadata
+
+
+def _major_minor(version):
+    match = re.match(r"(\d+)\.(\d+)", str(version))
+    return match.groups() if match else str(version)
+
+
+def _check_versions(recorded, path):
+    """Warn when the file's major.minor versions differ from the running ones."""
+    if not recorded:
+        return
+    running = _versions("skops")
+    differing = [
+        f"{name} {recorded[name]} (running {running[name]})"
+        for name in _CHECKED_VERSIONS
+        if name in recorded
+        and _major_minor(recorded[name]) != _major_minor(running[name])
+    ]
+    if differing:
+        warnings.warn(
+            f"The model file {str(path)!r} was written with {', '.join(differing)}. "
+            "It may fail to load or predict differently; load it with the "
+            "versions it records, or retrain and save the model again.",
+            ModelVersionWarning,
+            # Past load_model and its parameter validation, to the caller.
+            stacklevel=4,
+        )
+
+
+def _load_skops(path, trusted):
+    """Audit the file's types, then build the model and its nets."""
+    import skops.io
+
+    allowed = [*SKSTEEL_TRUSTED_TYPES, *map(_type_name, trusted or ())]
+    refused = [
+        name for name in skops.io.get_untrusted_types(file=path) if name not in allowed
+    ]
+    if refused:
+        raise UntrustedModelError(
+            f"The model file {str(path)!r} contains types that sksteel does not "
+            f"trust: {refused!r}. Loading a type runs its code. Inspect them "
+            "first (`skops.io.get_untrusted_types(file=path)` lists them, "
+            "`skops.io.visualize(path)` shows where they sit in the model); if you "
+            f"trust them, pass them on: `load_model(path, trusted={refused!r})`."
+        )
+    return from_portable(skops.io.load(path, trusted=allowed))
