@@ -81,6 +81,11 @@ def run_ablation(
         ``scores`` (one row per (variant, seed)), ``summary`` (mean and sd
         per variant, in :data:`ABLATIONS` order) and ``runs`` (the fitted
         runs).
+
+    Examples
+    --------
+    >>> from sksteel.experiments import run_ablation
+    >>> ablation = run_ablation(dataset, splits, quick=True)  # doctest: +SKIP
     """
     prior = dataset.attribution_prior
     reused = [Bunch(**{**run, "model": "full"}) for run in full_runs or []]

@@ -64,6 +64,13 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
         row per seed: ``mse_defective``, ``mse_all``, ``mse_class``) and
         ``summary``; ``faithfulness`` and ``faithfulness_prior`` (one row per
         (seed, class)) with their ``*_summary`` per class.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import run_attribution
+    >>> attribution = run_attribution(runs, dataset, splits)  # doctest: +SKIP
+
+    ``runs`` comes from :func:`fit_models` and must hold SteelNet fits.
     """
     prior = dataset.attribution_prior
     rows, per_class, checks = [], [], []

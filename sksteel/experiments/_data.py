@@ -102,6 +102,15 @@ def load_experiment_data(
     dataset : Bunch
         The result of ``make_steelnet_dataset``, with ``from_cache`` set to
         whether it was read from the cache.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import load_experiment_data
+    >>> dataset = load_experiment_data(n_normal=300, n_per_class=30)
+    >>> dataset.frame.shape
+    (420, 17)
+    >>> load_experiment_data(n_normal=300, n_per_class=30).from_cache
+    True
     """
     params = {
         "source": _source_key(data),

@@ -159,6 +159,15 @@ def fit_models(make_estimators, dataset, splits, *, n_jobs=None, on_result=None)
     runs : list of Bunch
         One per (seed, model): ``model``, ``seed``, fitted ``estimator``
         and ``fit_time`` in seconds.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import (
+    ...     baseline_estimators, fit_models, load_experiment_data, make_splits)
+    >>> dataset = load_experiment_data(n_normal=300, n_per_class=30)
+    >>> splits = [make_splits(dataset.target, random_state=0)]
+    >>> runs = fit_models(  # doctest: +SKIP
+    ...     lambda seed: baseline_estimators(seed, quick=True), dataset, splits)
     """
     intensity = dataset.frame["intensity"] if "intensity" in dataset.frame else None
     items = [

@@ -175,6 +175,13 @@ def write_report(results, out, figures):
     -------
     paths : dict of str -> pathlib.Path
         ``"json"``, ``"markdown"``, ``"html"`` and one entry per figure.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import reproduce
+    >>> results = reproduce(out="sksteel-reproduce", quick=True)  # doctest: +SKIP
+
+    :func:`reproduce` calls ``write_report`` when ``out`` is given.
     """
     import matplotlib.pyplot as plt
 

@@ -70,6 +70,12 @@ def headline_table(results):
     -------
     table : DataFrame
         Formatted strings, one row per model.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import headline_table, reproduce
+    >>> results = reproduce(quick=True)  # doctest: +SKIP
+    >>> print(headline_table(results))  # doctest: +SKIP
     """
     cell = _formatter(len(results.config["seeds"]))
     summary = results.table1.summary

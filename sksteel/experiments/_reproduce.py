@@ -267,6 +267,14 @@ def reproduce(
         ``attribution``, ``robustness``, ``ablation``, ``history`` (SteelNet,
         first seed), ``timing`` (seconds per stage) and ``runs`` (the fitted
         models of Table 1); see the ``run_*`` functions for their contents.
+
+    Examples
+    --------
+    The command ``sksteel reproduce --quick`` runs the same as:
+
+    >>> from sksteel.experiments import reproduce
+    >>> results = reproduce(out="sksteel-reproduce", quick=True)  # doctest: +SKIP
+    >>> sorted(results)  # doctest: +SKIP
     """
     if quick:
         seeds = 1

@@ -71,6 +71,13 @@ def run_robustness(
         mode, rate)), ``auc`` (one row per (model, seed, mode): the area
         under each curve divided by the rate range, i.e. the mean score over
         the range) and ``auc_summary``.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import run_robustness
+    >>> robustness = run_robustness(runs, dataset, splits)  # doctest: +SKIP
+
+    ``runs`` comes from :func:`fit_models`.
     """
     items = [
         (

@@ -137,6 +137,14 @@ def run_table1(runs, dataset, splits):
         - ``summary``: DataFrame, mean and sd over seeds per model.
         - ``confusion``: dict model -> confusion matrix (rows true, columns
           predicted) summed over seeds, as nested lists.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import run_table1
+    >>> table1 = run_table1(runs, dataset, splits)  # doctest: +SKIP
+
+    ``runs`` comes from :func:`fit_models`, ``dataset`` from
+    :func:`load_experiment_data` and ``splits`` from :func:`make_splits`.
     """
     labels = sorted(np.unique(dataset.target))
     rows, confusion = [], {}
