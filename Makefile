@@ -20,7 +20,7 @@ reproduce: $(STAMP)
 
 ## The whole test suite (doctests included).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,3 +1,5 @@
-"""sksteel.vision."""
+"""Image models: the defect-fraction regressor of paper 2.1.1."""
 
-__all__ = []
+from ._regressor import DefectFractionRegressor, predict_fractions
+
+__all__ = ["DefectFractionRegressor", "predict_fractions"]
