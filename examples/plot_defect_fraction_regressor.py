@@ -113,7 +113,9 @@ plot_fractions(true, predicted, "Synthetic test surfaces")
 # (``SKSTEEL_SHARED_SEVERSTAL`` overrides the location). Only the images with
 # a file and an annotation are kept. A model trained on synthetic surfaces
 # meets real steel here for the first time, so expect a domain gap.
-repo_root = Path(__file__).resolve().parents[1]
+# sphinx-gallery runs the examples from ``examples/`` without ``__file__``.
+here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+repo_root = here.parent
 severstal = Path(
     os.environ.get(
         "SKSTEEL_SHARED_SEVERSTAL",
