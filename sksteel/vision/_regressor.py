@@ -77,10 +77,12 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         least 32.
     max_epochs : int, default=8
         Training epochs (the paper's 8).
-    batch_size : int, default=32
+    batch_size : int, default=16
         Images per batch, in training and inference.
-    lr : float, default=1e-3
-        AdamW learning rate.
+    lr : float, default=3e-4
+        AdamW learning rate. The paper does not give it; on the built-in
+        surfaces, 3e-4 with batches of 16 learns steadily where 1e-3 with
+        batches of 32 is erratic.
     weight_decay : float, default=1e-4
         AdamW weight decay.
     early_stopping : bool, default=True
@@ -89,8 +91,9 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         best epoch.
     validation_fraction : float, default=0.1
         Share of the images held out when `early_stopping` is on.
-    n_iter_no_change : int, default=3
-        Patience of early stopping, in epochs.
+    n_iter_no_change : int, default=5
+        Patience of early stopping, in epochs. The validation loss of a few
+        dozen images is noisy, so a short patience stops training too early.
     num_workers : int, default=0
         ``DataLoader`` worker processes reading images (0 reads in the main
         process).
@@ -175,12 +178,12 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         weights=None,
         image_size=(64, 400),
         max_epochs=8,
-        batch_size=32,
-        lr=1e-3,
+        batch_size=16,
+        lr=3e-4,
         weight_decay=1e-4,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=3,
+        n_iter_no_change=5,
         num_workers=0,
         device="auto",
         on_error="raise",
