@@ -182,10 +182,15 @@ def _parse_rle(rle, shape=IMAGE_SHAPE, where=""):
     _diagnose(tokens, _values_from_tokens(tokens, where), n_pixels, shape, where)
 
 
+#: False, True, False, ...: the value of each run of ``_parse_rle``'s counts.
+_ALTERNATING = np.resize(np.array([False, True]), 4096)
+
+
 def _flat_mask(counts):
     """The column-major flat mask of the run lengths of ``_parse_rle``."""
-    is_defect = np.arange(counts.size) % 2 == 1
-    return np.repeat(is_defect, counts)
+    if counts.size > _ALTERNATING.size:  # over 2,047 runs: build it for this one
+        return np.repeat(np.arange(counts.size) % 2 == 1, counts)
+    return np.repeat(_ALTERNATING[: counts.size], counts)
 
 
 def rle_decode(rle, shape=IMAGE_SHAPE):

@@ -233,3 +233,15 @@ def test_rle_parse_fast_and_careful_paths_agree(rle, blanks):
     np.testing.assert_array_equal(_parse_rle(spaced, (8, 13)), expected)
     np.testing.assert_array_equal(_parse_rle(signed, (8, 13)), expected)
     assert expected.sum() == 8 * 13
+
+
+@pytest.mark.parametrize("n_runs", [1, 2047, 2048, 5000])
+def test_rle_decode_any_number_of_runs(n_runs):
+    """Check that decoding is exact below, at and above the number of runs the
+    decoder keeps a precomputed run pattern for."""
+    starts = 1 + 3 * np.arange(n_runs)  # runs of 2 pixels, 1 pixel apart
+    rle = " ".join(f"{start} 2" for start in starts)
+    flat = rle_decode(rle).ravel(order="F")
+    assert flat.sum() == 2 * n_runs
+    np.testing.assert_array_equal(np.flatnonzero(flat[: 3 * n_runs] == 0), starts + 1)
+    assert rle_encode(rle_decode(rle)) == rle
