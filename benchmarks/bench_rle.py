@@ -4,8 +4,10 @@ Decodes every encoding of a Severstal table into a 256 x 1600 mask and
 encodes the masks back, with ``sksteel.preprocessing.rle_decode`` /
 ``rle_encode`` and, in the same process, with the straightforward loop
 implementations below (decode: one slice assignment per run; encode: one
-step per pixel). Reports masks per second and the speed-up, prints a table
-and writes ``benchmarks/results/bench_rle.json``.
+step per pixel). Decoding is timed twice: as users get it (the compiled
+decoder when numba is installed) and on the numpy path alone. Reports masks
+per second and the speed-up, prints a table and writes
+``benchmarks/results/bench_rle.json``.
 
 Usage::
 
@@ -27,6 +29,8 @@ import pandas as pd
 import sksteel
 from sksteel._schema import IMAGE_SHAPE
 from sksteel.preprocessing import rle_decode, rle_encode
+from sksteel.preprocessing._rle import _flat_mask, _parse_rle
+from sksteel.preprocessing._rle_kernel import get_kernel
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CSV = (
@@ -45,6 +49,11 @@ def loop_decode(rle, shape=IMAGE_SHAPE):
         start = int(values[i]) - 1
         flat[start : start + int(values[i + 1])] = True
     return flat.reshape(width, height).T
+
+
+def numpy_decode(rle, shape=IMAGE_SHAPE):
+    """sksteel's decoder without the compiled kernel (the numpy path)."""
+    return _flat_mask(_parse_rle(rle, shape)).reshape(shape[1], shape[0]).T
 
 
 def loop_encode(mask):
@@ -114,6 +123,15 @@ def encode_rate(encode, encodings, repeat=3):
     return len(encodings) / best
 
 
+def _numba_version():
+    """numba's version, or None when it is not installed."""
+    try:
+        import numba
+    except ImportError:
+        return None
+    return numba.__version__
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", default=DEFAULT_CSV, help="Severstal table")
@@ -131,12 +149,15 @@ def main(argv=None):
     for rle in encodings:
         mask = rle_decode(rle)
         assert rle_encode(mask) == rle and np.array_equal(loop_decode(rle), mask)
+        assert np.array_equal(numpy_decode(rle), mask)
     for rle in loop_sample:
         assert loop_encode(rle_decode(rle)) == rle
 
+    compiled = get_kernel() is not None
     rows = []
     for task, rate, fast, loop, loop_items in [
         ("decode", decode_rate, rle_decode, loop_decode, encodings),
+        ("decode (numpy path)", decode_rate, numpy_decode, loop_decode, encodings),
         ("encode", encode_rate, rle_encode, loop_encode, loop_sample),
     ]:
         fast_rate = rate(fast, encodings)
@@ -155,6 +176,7 @@ def main(argv=None):
     print(
         f"RLE codec on {len(encodings):,} encodings of {IMAGE_SHAPE} masks ({source})"
     )
+    print(f"rle_decode uses the {'compiled (numba)' if compiled else 'numpy'} path")
     print(table.to_string())
 
     RESULT.parent.mkdir(parents=True, exist_ok=True)
@@ -167,12 +189,15 @@ def main(argv=None):
         ),
         "reference": {
             "decode": "per-run loop: int() each pair, one slice assignment per run",
+            "decode (numpy path)": "the same loop; sksteel without numba",
             "encode": "per-pixel loop over the column-major pixels",
         },
+        "rle_decode_path": "compiled (numba)" if compiled else "numpy",
         "results": rows,
         "versions": {
             "sksteel": sksteel.__version__,
             "numpy": np.__version__,
+            "numba": _numba_version(),
             "python": platform.python_version(),
         },
     }
