@@ -238,17 +238,17 @@ def rle_decode(rle, shape=IMAGE_SHAPE):
         neither a string nor missing. The message names the offending token
         or pair.
 
+    See Also
+    --------
+    rle_encode : The inverse operation.
+    RLEDecoder : Defect fractions and masks of a whole Severstal table.
+
     Notes
     -----
     With numba installed (``pip install "sksteel[fast]"``) a compiled
     decoder reads the text once and writes only the defect runs; otherwise
     numpy parses the text and builds the mask from the run lengths. Both
     give the same masks and the same errors.
-
-    See Also
-    --------
-    rle_encode : The inverse operation.
-    RLEDecoder : Defect fractions and masks of a whole Severstal table.
 
     Examples
     --------
