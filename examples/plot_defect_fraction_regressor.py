@@ -32,8 +32,13 @@ import numpy as np
 from sklearn.metrics import mean_squared_error
 from sklearn.model_selection import train_test_split
 
-from sksteel._schema import CLASS_NAMES, DEFECT_CLASSES, FRACTION_COLUMNS
-from sksteel.datasets import load_severstal, make_steel_surfaces
+from sksteel.datasets import (
+    CLASS_NAMES,
+    DEFECT_CLASSES,
+    FRACTION_COLUMNS,
+    load_severstal,
+    make_steel_surfaces,
+)
 from sksteel.preprocessing import RLEDecoder
 from sksteel.vision import DefectFractionRegressor
 

@@ -23,8 +23,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report
 from sklearn.model_selection import train_test_split
 
-from sksteel._schema import CLASS_NAMES
-from sksteel.datasets import make_steelnet_dataset
+from sksteel.datasets import CLASS_NAMES, make_steelnet_dataset
 from sksteel.models import SteelNetClassifier
 from sksteel.plotting import AttributionDisplay, TrainingHistoryDisplay
 from sksteel.sampling import ModalityDropout

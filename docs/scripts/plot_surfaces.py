@@ -21,8 +21,13 @@ import numpy as np
 from matplotlib.patches import Patch, Rectangle
 from PIL import Image
 
-from sksteel._schema import CLASS_NAMES, DEFECT_CLASSES, ENCODED_COLUMNS
-from sksteel.datasets import load_severstal, make_steel_surfaces
+from sksteel.datasets import (
+    CLASS_NAMES,
+    DEFECT_CLASSES,
+    ENCODED_COLUMNS,
+    load_severstal,
+    make_steel_surfaces,
+)
 from sksteel.preprocessing import rle_decode
 
 PROJECT = Path(__file__).resolve().parents[2]
