@@ -1,6 +1,8 @@
 """Load a Severstal annotation table (either ``train.csv`` layout) as one row
 per image."""
 
+import csv
+import io
 import os
 import warnings
 from pathlib import Path
@@ -54,29 +56,110 @@ def _quote(values):
 
 
 def _read_csv(path, what, fix):
-    """Read a CSV of strings; empty cells become NaN."""
+    """Read a UTF-8 CSV of strings; empty cells become NaN.
+
+    Returns the table, its column names exactly as in the header (repeated
+    names are not renamed), and the file's text. The file is only read.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(f"The {what} {str(path)!r} does not exist. {fix}")
+    data = path.read_bytes()
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(
+            f"The {what} {str(path)!r} is not UTF-8 text: byte "
+            f"{data[exc.start]:#04x} at offset {exc.start} cannot be decoded "
+            f"({exc.reason}). Save it as UTF-8 (or plain ASCII) CSV. {fix}"
+        ) from exc
+    try:
+        # header=None: the header is a row like the others, so a row with
+        # more fields than the header is an error (not a silent index
+        # column) and repeated column names keep their spelling.
+        rows = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+        )
     except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         raise DataFormatError(
             f"The {what} {str(path)!r} is not a readable CSV file ({exc}). {fix}"
         ) from exc
+    table = rows.iloc[1:].reset_index(drop=True)
+    table.columns = ["" if pd.isna(name) else name for name in rows.iloc[0]]
+    return table, text
 
 
 def _detect_layout(table, path):
     """Name the ``train.csv`` layout of ``table`` from its columns."""
-    for layout, columns in _LAYOUT_COLUMNS.items():
-        if set(columns) <= set(table.columns):
-            return layout
+    found = [
+        layout
+        for layout, columns in _LAYOUT_COLUMNS.items()
+        if set(columns) <= set(table.columns)
+    ]
     expected = " or ".join(",".join(cols) for cols in _LAYOUT_COLUMNS.values())
-    raise DataFormatError(
-        f"{str(path)!r} is not a Severstal train.csv: expected the columns "
-        f"{expected}; got {list(table.columns)!r}. Point `train_csv` at the "
-        "competition's train.csv (either layout)."
-    )
+    if len(found) != 1:
+        header = list(table.columns)
+        hint = ""
+        if len(header) == 1:
+            separators = [sep for sep in (";", "\t", "|") if sep in header[0]]
+            if separators:
+                hint = (
+                    f" The header looks separated by {separators[0]!r}; "
+                    "train.csv must be comma-separated."
+                )
+        problem = "both layouts' columns" if found else "neither layout's columns"
+        raise DataFormatError(
+            f"{str(path)!r} is not a Severstal train.csv: expected the columns "
+            f"{expected}; got {problem}: {_quote(header)}.{hint} Point "
+            "`train_csv` at the competition's train.csv (either layout)."
+        )
+    _check_unique_columns(table, _LAYOUT_COLUMNS[found[0]], path)
+    return found[0]
+
+
+def _check_unique_columns(table, columns, path):
+    """Refuse a header that names one of ``columns`` more than once."""
+    repeated = [c for c in columns if list(table.columns).count(c) > 1]
+    if repeated:
+        raise DataFormatError(
+            f"{str(path)!r} has the column(s) {repeated!r} more than once in its "
+            "header, so which one to read is ambiguous. Keep one of each."
+        )
+
+
+def _check_last_row(text, table, layout, path):
+    """A file cut short ends mid-row: check the last row of a file that does
+    not end with a line break.
+
+    A cut that leaves a complete-looking row (between two rows, or inside an
+    encoding leaving an even number of values) cannot be detected.
+    """
+    if table.empty or text[-1] in "\r\n":
+        return
+    last_line = text[max(text.rfind("\n"), text.rfind("\r")) + 1 :]
+    n_fields = len(next(csv.reader([last_line]), []))
+    encoding = table["EncodedPixels"].iloc[-1]
+    problem = None
+    if n_fields < len(table.columns):
+        problem = f"has {n_fields} of the {len(table.columns)} fields"
+    elif pd.isna(encoding):
+        if layout == "updated":
+            problem = "has no EncodedPixels, which every updated-layout row has"
+    else:
+        tokens = encoding.split()
+        if len(tokens) % 2 or not all(t.isascii() and t.isdigit() for t in tokens):
+            problem = "ends inside its run-length encoding"
+    if problem:
+        shown = last_line if len(last_line) <= 60 else last_line[:57] + "..."
+        raise DataFormatError(
+            f"{str(path)!r} looks truncated: it does not end with a line break "
+            f"and its last line {shown!r} {problem}. Restore the complete file; "
+            "if that row is complete as it is, end the file with a line break."
+        )
 
 
 def _check_class_ids(class_ids, image_ids, path):
@@ -97,6 +180,8 @@ def _long_from_original(table, path):
     """``ImageId_ClassId`` rows -> a long (ImageId, ClassId, EncodedPixels)
     table, checking that each image has exactly its four rows."""
     key = table["ImageId_ClassId"].fillna("")
+    if key.empty:
+        return pd.DataFrame({"ImageId": [], "ClassId": [], "EncodedPixels": []})
     parts = key.str.rpartition("_")
     unsplit = (parts[1] == "") | (parts[0] == "")
     if unsplit.any():
@@ -159,7 +244,7 @@ def _check_duplicates(long, path):
 def _read_image_ids(image_ids):
     """The explicit image list: a list-like of ids or a CSV with ``ImageId``."""
     if isinstance(image_ids, (str, os.PathLike)):
-        table = _read_csv(
+        table, _ = _read_csv(
             image_ids,
             "`image_ids` file",
             "Pass a CSV with an ImageId column, or a list of image ids.",
@@ -170,6 +255,7 @@ def _read_image_ids(image_ids):
                 f"got columns {list(table.columns)!r}. Add the header 'ImageId' "
                 "or pass the ids as a list."
             )
+        _check_unique_columns(table, ["ImageId"], image_ids)
         image_ids = table["ImageId"].dropna()
     return pd.Index(pd.unique(pd.Series(list(image_ids), dtype=str)))
 
@@ -215,6 +301,13 @@ def _check_images(frame, image_dir, missing_images):
         f"{len(missing):,} of {len(frame):,} image(s) are not in {str(image_dir)!r}, "
         f"e.g. {_quote(missing)}."
     )
+    no_suffix = missing[~missing.str.lower().str.endswith(_IMAGE_SUFFIXES)]
+    if len(no_suffix):
+        message += (
+            f" Image ids are file names, but {_quote(no_suffix)} have no image "
+            f"suffix ({', '.join(_IMAGE_SUFFIXES)}); add it to the ids in "
+            "train.csv."
+        )
     if missing_images == "raise":
         raise ImageReadError(
             f"{message} Point `image_dir` at the folder that holds them, or pass "
@@ -291,9 +384,12 @@ def load_severstal(
     Raises
     ------
     DataFormatError
-        When a file does not exist or the table is malformed (missing
-        columns, unknown class ids, duplicated image and class, an image of
-        the original layout without its four rows).
+        When a file does not exist or the table is malformed: not UTF-8
+        text, not CSV (e.g. a row with more fields than the header),
+        missing, repeated or both layouts' columns, unknown class ids,
+        duplicated image and class, an image of the original layout without
+        its four rows, or a file that looks cut short (no final line break
+        and an incomplete last row). The files are only read.
     ImageReadError
         When image files are missing and ``missing_images="raise"``.
 
@@ -331,12 +427,13 @@ def load_severstal(
     image_dir = Path(image_dir) if image_dir is not None else root / "train_images"
     image_dir = image_dir.resolve()
 
-    table = _read_csv(
+    table, text = _read_csv(
         train_csv,
         "annotation table",
         "Pass `root` (holding train.csv) or `train_csv` pointing at the file.",
     )
     layout = _detect_layout(table, train_csv)
+    _check_last_row(text, table, layout, train_csv)
     if layout == "original":
         long = _long_from_original(table, train_csv)
     else:

@@ -6,13 +6,10 @@ import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._schema import INTENSITY_WEIGHTS
+from .._schema import FRACTION_COLUMNS, INTENSITY_WEIGHTS
+from ._validation import _validate
 
 __all__ = ["INTENSITY_MEAN", "INTENSITY_STD", "IntensityScorer", "intensity_beta"]
 
@@ -23,6 +20,15 @@ INTENSITY_STD = 0.198
 
 #: Names of the two output columns.
 _OUTPUT_NAMES = ("intensity_raw", "intensity")
+
+#: How to fix fractions that are missing, or outside [0, 1].
+_NAN_FIX = (
+    "A class absent from an image has fraction 0, not NaN: fill missing "
+    "fractions with 0 (`X.fillna(0)`) or drop those rows."
+)
+_RANGE_FIX = (
+    "Pass pixel fractions (defect pixels / all pixels), e.g. the output of RLEDecoder."
+)
 
 
 def intensity_beta(mean=INTENSITY_MEAN, std=INTENSITY_STD):
@@ -104,8 +110,12 @@ class IntensityScorer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     weights : array-like of shape (n_features,), default=INTENSITY_WEIGHTS
-        Weight of each fraction column, in column order; the default is the
-        paper's ``(1.0, 1.5, 2.0, 1.2)`` for classes 1-4.
+        Finite, non-negative weight of each fraction column, in column order;
+        the default is the paper's ``(1.0, 1.5, 2.0, 1.2)`` for classes 1-4.
+        When X is a DataFrame whose columns are all named
+        ``defect_fraction_<c>`` (any order, any subset) and there are four
+        weights, they are per class: ``weights[c - 1]`` goes to column
+        ``defect_fraction_<c>``.
     normalize : bool, default=True
         Learn and apply the normalisation above. ``False``: ``intensity``
         equals ``intensity_raw``.
@@ -119,7 +129,7 @@ class IntensityScorer(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     weights_ : ndarray of shape (n_features_in_,)
-        The weights used.
+        The weight of each column of X, in column order.
     raw_quantiles_ : ndarray of shape (n_quantiles_,)
         Quantiles of the raw score over the defective rows seen in ``fit``
         (only when ``normalize=True``).
@@ -183,7 +193,8 @@ class IntensityScorer(TransformerMixin, BaseEstimator):
         ----------
         X : {array-like, DataFrame} of shape (n_samples, n_features)
             Per-class defect pixel fractions in ``[0, 1]``, one column per
-            weight (``defect_fraction_1`` .. ``defect_fraction_4``).
+            weight (``defect_fraction_1`` .. ``defect_fraction_4``). NaN and
+            ``inf`` are errors: an absent class has fraction 0.
         y : None
             Ignored.
 
@@ -192,25 +203,20 @@ class IntensityScorer(TransformerMixin, BaseEstimator):
         self : IntensityScorer
             The fitted scorer.
         """
-        X = self._check_fractions(validate_data(self, X, dtype="numeric"))
-        weights = np.asarray(self.weights, dtype=float).ravel()
-        if weights.shape != (self.n_features_in_,) or (weights < 0).any():
-            raise ValueError(
-                f"`weights` must hold one non-negative weight per fraction "
-                f"column ({self.n_features_in_} here); got {self.weights!r}. "
-                "Pass one weight per column, in column order."
-            )
-        self.weights_ = weights
+        X = _validate(self, X, dtype="numeric", ensure_all_finite=False)
+        X = self._check_fractions(X)
+        self.weights_ = self._check_weights()
         if not self.normalize:
             return self
 
-        raw = X @ weights
+        raw = X @ self.weights_
         defective = raw[raw > 0]
         if defective.size == 0:
             raise ValueError(
                 f"IntensityScorer learns its normalisation from defective rows "
-                f"(some fraction > 0), but all {len(raw)} rows passed to fit have "
-                "zero fractions. Fit on data with defective images, or pass "
+                f"(some weighted fraction > 0), but all {len(raw)} rows passed to "
+                "fit score 0 (zero fractions, or zero `weights` on their "
+                "classes). Fit on data with defective images, or pass "
                 "`normalize=False`."
             )
         n_quantiles = min(self.n_quantiles, defective.size)
@@ -225,16 +231,18 @@ class IntensityScorer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Per-class defect pixel fractions in ``[0, 1]``.
+            Per-class defect pixel fractions in ``[0, 1]``, the columns of
+            ``fit`` in the same order; NaN and ``inf`` are errors.
 
         Returns
         -------
         scores : ndarray of shape (n_samples, 2)
             Columns ``intensity_raw`` (eq. 1) and ``intensity`` (normalised;
-            0 for rows whose fractions are all 0).
+            0 for rows whose fractions are all 0). Always finite.
         """
         check_is_fitted(self)
-        X = self._check_fractions(validate_data(self, X, reset=False))
+        X = _validate(self, X, reset=False, ensure_all_finite=False)
+        X = self._check_fractions(X)
         raw = X @ self.weights_
         if not self.normalize:
             return np.column_stack([raw, raw])
@@ -259,17 +267,54 @@ class IntensityScorer(TransformerMixin, BaseEstimator):
         _check_feature_names_in(self, input_features)
         return np.asarray(_OUTPUT_NAMES, dtype=object)
 
+    def _check_weights(self):
+        """The weight of each column of X: by position, or by class when the
+        columns are named fraction columns (any order) and there are four."""
+        try:
+            weights = np.asarray(self.weights, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            weights = np.array([np.nan])  # reported below
+        names = getattr(self, "feature_names_in_", None)
+        if (
+            names is not None
+            and weights.shape == (len(FRACTION_COLUMNS),)
+            and set(names) <= set(FRACTION_COLUMNS)
+        ):
+            weights = weights[[FRACTION_COLUMNS.index(name) for name in names]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Fractions are at most 1, so a finite sum bounds every raw score.
+            total = weights.sum()
+        if (
+            weights.shape != (self.n_features_in_,)
+            or not np.isfinite(weights).all()
+            or (weights < 0).any()
+            or not np.isfinite(total)
+        ):
+            raise ValueError(
+                f"`weights` must hold one non-negative weight per fraction "
+                f"column ({self.n_features_in_} here), or one per class when the "
+                f"columns are named {list(FRACTION_COLUMNS)!r}, all finite and "
+                f"with a finite sum; got {self.weights!r}. Pass one weight per "
+                "column, in column order."
+            )
+        return weights
+
     @staticmethod
     def _check_fractions(X):
-        """Refuse fractions outside [0, 1], naming the worst one."""
-        for bad, what in ((X < 0, "negative"), (X > 1, "above 1")):
+        """Refuse fractions that are not numbers in [0, 1], naming one."""
+        with np.errstate(invalid="ignore"):
+            checks = [
+                (~np.isfinite(X), "NaN or infinite", _NAN_FIX),
+                (X < 0, "negative", _RANGE_FIX),
+                (X > 1, "above 1", _RANGE_FIX),
+            ]
+        for bad, what, fix in checks:
             if bad.any():
                 row, col = np.argwhere(bad)[0]
                 raise ValueError(
-                    f"Defect fractions must lie in [0, 1]; got {bad.sum()} value(s) "
-                    f"{what}, e.g. {float(X[row, col])!r} at row {row}, column "
-                    f"{col}. Pass pixel fractions (defect pixels / all pixels), "
-                    "e.g. the output of RLEDecoder."
+                    f"Defect fractions must be finite numbers in [0, 1]; got "
+                    f"{bad.sum()} value(s) {what}, e.g. {float(X[row, col])!r} at "
+                    f"row {row}, column {col}. {fix}"
                 )
         return X
 

@@ -12,6 +12,7 @@ from sklearn.utils.validation import (
 from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
 from ..exceptions import DataFormatError
 from ._rle import _check_shape, _flat_mask, _parse_rle
+from ._validation import _refuse_repeated_columns
 
 __all__ = ["RLEDecoder"]
 
@@ -211,7 +212,8 @@ class RLEDecoder(TransformerMixin, BaseEstimator):
                     "(NaN or '' when the class is absent), such as the `frame` "
                     "of sksteel.datasets.load_severstal."
                 )
-            if _ID_COLUMN in X.columns:
+            _refuse_repeated_columns(self, X, ENCODED_COLUMNS, DataFormatError)
+            if list(X.columns).count(_ID_COLUMN) == 1:
                 ids = X[_ID_COLUMN].to_numpy()
             X = X[list(ENCODED_COLUMNS)]
         check_params = {"dtype": object, "ensure_all_finite": False}

@@ -12,9 +12,10 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._schema import SENSOR_NAMES, failure_rates
+from ._validation import _validate_readings
 
 __all__ = ["SensorFailure"]
 
@@ -100,7 +101,10 @@ class SensorFailure(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     The evaluation counterpart of
     :class:`~sksteel.sampling.ModalityDropout`: use it to score a fitted
     model on readings that fail, for robustness curves. Readings that are
-    already NaN stay NaN.
+    already NaN stay NaN; every other reading is either kept as it is or
+    set to NaN. Integer and boolean input comes back as float64, float16
+    and float32 keep their dtype. ``inf`` is an error naming its columns:
+    only NaN means missing.
 
     Parameters
     ----------
@@ -172,7 +176,7 @@ class SensorFailure(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : SensorFailure
             The fitted transformer.
         """
-        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype="numeric")
+        X = _validate_readings(self, X, dtype="numeric")
         rates = "table" if self.mode == "table" else self.rate
         self.rates_ = _column_rates(
             rates,
@@ -200,9 +204,7 @@ class SensorFailure(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         index = X.index if isinstance(X, pd.DataFrame) else None
         columns = X.columns if isinstance(X, pd.DataFrame) else None
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite="allow-nan", dtype="numeric"
-        )
+        X = _validate_readings(self, X, reset=False, dtype="numeric")
         X = _drop_readings(X, self.rates_, check_random_state(self.random_state))
         if columns is None:
             return X

@@ -9,14 +9,11 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
 from ._intensity import intensity_beta
+from ._validation import _refuse_repeated_columns, _validate
 
 __all__ = [
     "CLASS_PROFILES",
@@ -554,8 +551,9 @@ class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
                     "(IntensityScorer computes `intensity`) or name yours with "
                     "`class_column` and `intensity_column`."
                 )
+            _refuse_repeated_columns(self, X, columns)
             X = X[columns]
-        X = validate_data(self, X, reset=reset, ensure_all_finite=False, dtype=float)
+        X = _validate(self, X, reset=reset, ensure_all_finite=False, dtype=float)
         if X.shape[1] != 2:
             raise ValueError(
                 f"ProcessParameterSynthesizer takes two columns, defect class and "

@@ -3,13 +3,14 @@
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 
 from ..preprocessing._sensor_failure import _column_rates, _drop_readings
+from ..preprocessing._validation import _validate_readings
 
 __all__ = ["ModalityDropout"]
 
@@ -20,7 +21,11 @@ class ModalityDropout(BaseSampler):
     Paper eq. 5: reading ``x_i`` is kept with probability ``1 - p_i``, where
     ``p_i`` is sensor ``i``'s failure probability. sksteel marks a dropped
     reading as NaN (the project's "missing" value) rather than 0, so a model
-    can tell a failed sensor from a reading of zero.
+    can tell a failed sensor from a reading of zero. Readings that are
+    already NaN stay NaN; every other reading is either kept as it is or set
+    to NaN. The readings come back as floats (integer and boolean DataFrame
+    columns as float64). ``inf`` is an error naming its columns: only NaN
+    means missing.
 
     This is an imbalanced-learn sampler: inside an
     :class:`imblearn.pipeline.Pipeline` it acts while the pipeline is fitted
@@ -120,16 +125,43 @@ class ModalityDropout(BaseSampler):
         # Readings may already be missing (NaN); sparse matrices cannot tell a
         # missing reading from an implicit zero, so they are refused.
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = validate_data(
-            self,
-            X=X,
-            y=y,
-            reset=True,
-            accept_sparse=False,
-            dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan",
+        X, y = _validate_readings(
+            self, X, y, reset=True, accept_sparse=False, dtype=[np.float64, np.float32]
         )
         return X, y, binarize_y
+
+    def fit_resample(self, X, y, **params):
+        """Drop readings (set them to NaN) at random.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Sensor readings; NaN (missing) is allowed, ``inf`` is not.
+        y : array-like of shape (n_samples,)
+            Class labels, copied along with the rows; at least two classes
+            (an imbalanced-learn requirement).
+        **params : dict
+            Resampling parameters of imbalanced-learn's API; ModalityDropout
+            takes none.
+
+        Returns
+        -------
+        X_resampled : ndarray or DataFrame of shape (n_samples_new, n_features)
+            The readings with dropped ones as NaN; a DataFrame (same columns,
+            float dtypes) when X is one.
+        y_resampled : ndarray or Series of shape (n_samples_new,)
+            The labels of ``X_resampled``.
+        """
+        if isinstance(X, pd.DataFrame):
+            # imbalanced-learn casts a DataFrame result back to the input's
+            # dtypes, which would fail on NaN in an integer column and turn it
+            # into True in a boolean one: readings come back as floats.
+            not_float = [c for c, dtype in X.dtypes.items() if dtype.kind != "f"]
+            try:
+                X = X.astype(dict.fromkeys(not_float, np.float64))
+            except (TypeError, ValueError, OverflowError):
+                pass  # not numbers: validation reports them with its message
+        return super().fit_resample(X, y, **params)
 
     def _fit_resample(self, X, y):
         self.rates_ = _column_rates(
