@@ -12,13 +12,23 @@ import pandas as pd
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS, failure_rates
 
 __all__ = [
+    "STANDARDISED_BOUND",
     "align_attribution_prior",
     "column_names",
     "nan_standardisation",
     "no_defect_classes",
     "resolve_missing_rates",
     "resolve_operating_ranges",
+    "standardise",
+    "unstandardise",
 ]
+
+#: Largest distance from the training mean, in standard deviations, that a
+#: standardised reading keeps. A reading of 1e30 would overflow float32 (the
+#: network's precision) or the network's products and give NaN outputs; at
+#: most 1e6 standard deviations every output stays finite, and a reading
+#: that far out is an extreme reading whatever its exact value.
+STANDARDISED_BOUND = 1e6
 
 
 def column_names(feature_names_in, n_features):
@@ -39,16 +49,38 @@ def nan_standardisation(X):
     """Per-column mean and standard deviation ignoring NaN.
 
     A column without any reading gets mean 0; a constant (or empty) column
-    gets scale 1, so standardising never divides by zero.
+    gets scale 1, so standardising never divides by zero. Each column is
+    first divided by a power of two near its largest magnitude, which is
+    exact in floating point and keeps huge readings (1e300) from
+    overflowing the sum of squares.
     """
     observed = ~np.isnan(X)
     counts = observed.sum(axis=0)
-    filled = np.where(observed, X, 0.0)
+    magnitude = np.where(observed, np.abs(X), 0.0).max(axis=0, initial=0.0)
+    # 2**(e - 1) with magnitude < 2**e: finite up to float64's largest value
+    power = np.ldexp(1.0, np.frexp(magnitude)[1] - 1)
+    filled = np.where(observed, X / power, 0.0)
     mean = filled.sum(axis=0) / np.maximum(counts, 1)
-    centred = np.where(observed, X - mean, 0.0)
+    centred = np.where(observed, X / power - mean, 0.0)
     std = np.sqrt((centred**2).sum(axis=0) / np.maximum(counts, 1))
+    mean, std = mean * power, std * power
     scale = np.where(std > 0, std, 1.0)
     return mean, scale
+
+
+def standardise(X, mean, scale):
+    """``(X - mean) / scale`` limited to +-``STANDARDISED_BOUND``; NaN stays."""
+    with np.errstate(over="ignore"):
+        standardised = (X - mean) / scale
+    return np.clip(standardised, -STANDARDISED_BOUND, STANDARDISED_BOUND)
+
+
+def unstandardise(standardised, mean, scale):
+    """``standardised * scale + mean``, kept finite near float64's limits."""
+    with np.errstate(over="ignore"):
+        values = standardised * scale + mean
+    largest = np.finfo(np.float64).max
+    return np.clip(values, -largest, largest)
 
 
 def resolve_operating_ranges(operating_ranges, names, mean, scale):

@@ -24,6 +24,8 @@ from ._inputs import (
     no_defect_classes,
     resolve_missing_rates,
     resolve_operating_ranges,
+    standardise,
+    unstandardise,
 )
 from ._training import (
     VALIDATION_METRICS,
@@ -178,6 +180,11 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
 
     Notes
     -----
+    Any finite reading gives finite outputs: a reading further than
+    ``1e6`` training standard deviations from the training mean (say a
+    sensor glitch of ``1e30``) counts as ``1e6`` standard deviations away.
+    ``inf`` and ``-inf`` are errors.
+
     The intensity loss counts defective samples only: rows of the
     no-defect class (label ``0`` or ``"none"``) and rows whose intensity is
     NaN are left out. ``predict_intensity`` answers for every row as if it
@@ -343,7 +350,8 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(
                 "SteelNetClassifier needs samples of at least 2 classes, but the "
-                f"data contains only one class: {self.classes_[0]!r}."
+                f"{len(y)} sample(s) of `y` contain only one class: "
+                f"{self.classes_.tolist()[0]!r}. Pass samples of every class."
             )
         y_index = encoder.transform(y)
         self._column_names = column_names(
@@ -416,20 +424,20 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         intensity = np.where(
             np.isin(y_index, no_defect_classes(self.classes_)), np.nan, intensity
         )
-        known = intensity[np.isfinite(intensity)]
-        if known.size == 0:
+        if not np.isfinite(intensity).any():
             raise ValueError(
                 "`intensity` has no finite value on a defective sample; pass the "
                 "intensities, or leave `intensity=None` to switch the term off."
             )
-        self.intensity_mean_ = float(known.mean())
-        self.intensity_scale_ = float(known.std()) or 1.0
-        standardised = (intensity - self.intensity_mean_) / self.intensity_scale_
+        mean, scale = nan_standardisation(intensity[:, None])
+        self.intensity_mean_, self.intensity_scale_ = float(mean[0]), float(scale[0])
+        standardised = standardise(intensity, mean, scale)
         return torch.from_numpy(standardised.astype(np.float32))
 
     def _to_tensor(self, X):
-        """Standardised float32 tensor: the one cast between numpy and torch."""
-        return torch.from_numpy(((X - self.mean_) / self.scale_).astype(np.float32))
+        """Standardised, clipped float32 tensor: the one numpy-torch cast."""
+        standardised = standardise(X, self.mean_, self.scale_)
+        return torch.from_numpy(standardised.astype(np.float32))
 
     def _train(self, X, targets, y_index, seed):
         """Build ``net_`` and fit it with torch's generator seeded by ``seed``."""
@@ -451,8 +459,8 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         device = self.device
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        standardised_ranges = (self.operating_ranges_ - self.mean_[:, None]) / (
-            self.scale_[:, None]
+        standardised_ranges = standardise(
+            self.operating_ranges_, self.mean_[:, None], self.scale_[:, None]
         )
         rates = self.sensor_dropout_rates_
         return SteelNetNeuralNet(
@@ -552,7 +560,7 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
                 "intensity head is untrained; call `fit(X, y, intensity=...)`."
             )
         standardised = self.net_.forward(X)[1].numpy().astype(np.float64)
-        return standardised * self.intensity_scale_ + self.intensity_mean_
+        return unstandardise(standardised, self.intensity_mean_, self.intensity_scale_)
 
     def explain(self, X):
         """Per-sample attribution over the columns.

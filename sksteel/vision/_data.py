@@ -48,6 +48,12 @@ def image_paths(X):
                 f"load_severstal(...).frame has); got columns {list(X.columns)!r}. "
                 "Pass the table from load_severstal or a list of image paths."
             )
+        n_columns = int((X.columns == "image_path").sum())
+        if n_columns > 1:
+            raise DataFormatError(
+                f"Expected one 'image_path' column; got {n_columns} columns of "
+                "that name. Rename or drop the copies."
+            )
         values, index = X["image_path"].to_numpy(), X.index
     elif isinstance(X, (pd.Series, np.ndarray, Sequence)) and not isinstance(
         X, (str, bytes)

@@ -71,8 +71,9 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
     image_size : tuple of (int, int), default=(64, 400)
         ``(height, width)`` images are resized to. The default keeps the
         1:6.25 aspect of the 256 x 1600 originals at a quarter of their side,
-        so that a 2-core CPU trains a ResNet-34 at several images per second
-        (``benchmarks/bench_vision.py`` measures it); ``(128, 800)`` sees
+        so that a 2-core CPU trains a ResNet-34 on about 7.5 images per
+        second and predicts about 32 per second (measured by
+        ``benchmarks/bench_vision.py``); ``(128, 800)`` sees
         finer defects at about four times the cost. Both sides must be at
         least 32.
     max_epochs : int, default=8
@@ -216,9 +217,10 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
             ``load_severstal(...).frame`` (column ``image_path``), or image
             paths. Every image must be 256 x 1600 (``IMAGE_SHAPE``).
         y : array-like of shape (n_images, 4), default=None
-            Per-class defect fractions in ``[0, 1]``. ``None`` computes them
-            from the ``EncodedPixels_1..4`` columns of `X` with
-            :class:`~sksteel.preprocessing.RLEDecoder`.
+            Per-class defect fractions in ``[0, 1]``; a DataFrame with the
+            ``defect_fraction_1..4`` columns is matched by column name.
+            ``None`` computes them from the ``EncodedPixels_1..4`` columns of
+            `X` with :class:`~sksteel.preprocessing.RLEDecoder`.
 
         Returns
         -------
@@ -475,7 +477,11 @@ def predict_fractions(regressor, frame, *, random_state=None, verbose=0):
 
 
 def _fraction_targets(X, y, n_images):
-    """Training targets as a float32 array of shape (n_images, 4)."""
+    """Training targets as a float32 array of shape (n_images, 4).
+
+    A DataFrame holding the ``defect_fraction_1..4`` columns is read by
+    column name; any other `y` by position.
+    """
     if y is None:
         if not isinstance(X, pd.DataFrame):
             raise DataFormatError(
@@ -485,7 +491,15 @@ def _fraction_targets(X, y, n_images):
                 f"to compute them; got X of type {type(X).__name__} and y=None."
             )
         y = RLEDecoder().fit_transform(X)
-    targets = np.asarray(y, dtype=np.float32)
+    if isinstance(y, pd.DataFrame) and set(FRACTION_COLUMNS) <= set(y.columns):
+        y = y[list(FRACTION_COLUMNS)]  # matched by name, in any column order
+    try:
+        targets = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise DataFormatError(
+            "Expected `y` to hold pixel fractions: numbers of shape (n_images, "
+            f"{len(FRACTION_COLUMNS)}); it cannot be read as numbers: {error}"
+        ) from error
     expected = (n_images, len(FRACTION_COLUMNS))
     if targets.shape != expected:
         raise DataFormatError(
@@ -504,7 +518,7 @@ def _fraction_targets(X, y, n_images):
             "Expected `y` to hold pixel fractions in [0, 1]; got values from "
             f"{float(targets.min())!r} to {float(targets.max())!r}."
         )
-    return targets
+    return targets.astype(np.float32)
 
 
 def _check_image_size(image_size):
