@@ -3,6 +3,7 @@ intensity, and ten synthetic process-sensor readings."""
 
 import math
 import os
+import warnings
 from numbers import Integral
 from pathlib import Path
 
@@ -12,7 +13,12 @@ from imblearn.under_sampling import RandomUnderSampler
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 
 from .._schema import (
     CLASS_NAMES,
@@ -21,8 +27,15 @@ from .._schema import (
     INTENSITY_WEIGHTS,
     SENSOR_NAMES,
 )
-from ..exceptions import DataFormatError
+from ..exceptions import DataFormatError, MissingImagesWarning
 from ..preprocessing import IntensityScorer, ProcessParameterSynthesizer, RLEDecoder
+from ._image_fractions import (
+    check_cross_fitting,
+    default_fraction_model,
+    describe_fraction_model,
+    is_fitted,
+    model_fraction_step,
+)
 from ._severstal import load_severstal
 from ._surfaces import make_steel_surfaces
 
@@ -44,10 +57,10 @@ SteelNet multimodal data set
 {n_rows:,} samples: {composition}. Source: {source}.
 
 Each sample is one steel-sheet image: ``image_id``; ``defect_class`` (0 none,
-1 crazing, 2 inclusion, 3 patches, 4 pitted; an image with several classes
-takes the one with the largest weighted defect area); ``defect_fraction_1`` ..
-``defect_fraction_4`` (pixel fraction of each class, from the masks);
-``intensity`` (``sum_c w_c f_c`` with w = {weights}, normalised by
+1 crazing, 2 inclusion, 3 patches, 4 pitted, from the masks; an image with
+several classes takes the one with the largest weighted defect area);
+``defect_fraction_1`` .. ``defect_fraction_4`` (pixel fraction of each class,
+{fractions}); ``intensity`` (``sum_c w_c f_c`` with w = {weights}, normalised by
 IntensityScorer so that defective samples follow the paper's right-skewed
 distribution, mean 0.347, sd 0.198; 0 when defect-free); then the ten process
 sensors, synthesised from class and intensity by ProcessParameterSynthesizer
@@ -64,20 +77,37 @@ the data can and cannot tell.
 """
 
 
-def _fraction_step(intensity):
+def _fraction_step(intensity, *, fraction_model, cv, random_state, verbose):
     """The transformer giving the per-class fractions behind the intensity,
-    and the input columns it reads.
+    the input columns it reads, and a description of where they come from.
 
-    ``"masks"``: the fractions of the annotated masks. This is the one place
-    to plug in an image model predicting the fractions instead.
+    ``"masks"``: the fractions of the annotated masks. ``"model"``: the
+    fractions that an image model predicts for the defective samples (see
+    ``_image_fractions``).
     """
     if intensity == "masks":
-        return RLEDecoder(), list(ENCODED_COLUMNS)
-    raise ValueError(
-        f"`intensity` must be 'masks' (intensity from the annotated masks); got "
-        f"{intensity!r}. Intensities predicted by an image model are not "
-        "available yet."
+        return RLEDecoder(), list(ENCODED_COLUMNS), "from the annotated masks"
+    if fraction_model is None:
+        fraction_model = default_fraction_model(random_state, verbose)
+    step, inputs = model_fraction_step(
+        fraction_model, cv=cv, random_state=random_state, verbose=verbose
     )
+    description = describe_fraction_model(fraction_model, cv)
+    return step, inputs, f"{description}; 0 for defect-free samples"
+
+
+def _check_fraction_source(intensity, fraction_model, cv, n_normal, n_per_class):
+    """Refuse a `fraction_model` that would be ignored, and folds that cannot
+    be drawn, before anything slow runs."""
+    if intensity != "model" and fraction_model is not None:
+        raise ValueError(
+            "`fraction_model` is only used with intensity='model' (fractions "
+            f"predicted from the images); got intensity={intensity!r} and "
+            f"fraction_model={fraction_model!r}. Pass intensity='model', or leave "
+            "`fraction_model` out to take the fractions from the masks."
+        )
+    if intensity == "model" and not is_fitted(fraction_model):
+        check_cross_fitting(cv, n_normal, n_per_class)
 
 
 def _appending(transformer, columns):
@@ -90,10 +120,10 @@ def _appending(transformer, columns):
     )
 
 
-def _simulation_pipeline(intensity, random_state):
-    """fractions -> IntensityScorer -> ProcessParameterSynthesizer, keeping
-    ``image_id`` and ``defect_class`` along."""
-    fractions, inputs = _fraction_step(intensity)
+def _simulation_pipeline(fractions, inputs, random_state):
+    """fractions (the step ``fractions`` reading the columns ``inputs``) ->
+    IntensityScorer -> ProcessParameterSynthesizer, keeping ``image_id`` and
+    ``defect_class`` along."""
     return Pipeline(
         [
             (
@@ -125,8 +155,14 @@ def _assign_classes(fractions):
     return np.where(weighted.max(axis=1) > 0, weighted.argmax(axis=1) + 1, 0)
 
 
-def _source_table(source, n_normal, n_per_class, random_state, data_home):
-    """The Severstal-format table (one row per image) and its description."""
+def _source_table(
+    source, n_normal, n_per_class, random_state, data_home, *, images, verbose
+):
+    """The Severstal-format table (one row per image) and its description.
+
+    ``images``: whether the images are needed (rendered for the built-in
+    surfaces; rows without an image file left out of the others).
+    """
     if source is None:
         n_free = n_normal + math.ceil(_SPARE_NORMAL * n_normal) + 10
         n_defective = math.ceil(_SPARE_DEFECTIVE * n_per_class * len(ENCODED_COLUMNS))
@@ -135,19 +171,47 @@ def _source_table(source, n_normal, n_per_class, random_state, data_home):
             n_free + n_defective,
             defect_free_fraction=n_free / (n_free + n_defective),
             data_home=data_home,
-            render=False,
+            render=images,
             random_state=random_state,
+            verbose=bool(verbose),
         )
         table = load_severstal(root, missing_images="ignore").frame
         return table, f"built-in synthetic surfaces ({len(table):,} images, {root})"
     if isinstance(source, pd.DataFrame):
-        return source, f"a table of {len(source):,} images"
-    path = Path(source)
-    if path.is_dir():
-        table = load_severstal(path, missing_images="warn").frame
+        table, text = source, f"a table of {len(source):,} images"
     else:
-        table = load_severstal(train_csv=path, missing_images="warn").frame
-    return table, f"{path} ({len(table):,} images)"
+        path = Path(source)
+        missing = "ignore" if images else "warn"  # images: _on_disk warns below
+        if path.is_dir():
+            table = load_severstal(path, missing_images=missing).frame
+        else:
+            table = load_severstal(train_csv=path, missing_images=missing).frame
+        text = f"{path} ({len(table):,} images)"
+    return (_on_disk(table) if images else table), text
+
+
+def _on_disk(table):
+    """The rows of `table` whose image file exists, warning about the others."""
+    if "image_path" not in table.columns:
+        raise DataFormatError(
+            "intensity='model' reads the images, but the source table has no "
+            f"'image_path' column (its columns: {list(table.columns)!r}). Pass a "
+            "Kaggle folder or a table as returned by load_severstal, whose "
+            "'image_path' column locates each image."
+        )
+    exists = table["image_path"].map(
+        lambda path: isinstance(path, (str, os.PathLike)) and os.path.isfile(path)
+    )
+    if not exists.all():
+        absent = table.loc[~exists, "image_path"].tolist()
+        warnings.warn(
+            f"{len(absent):,} of {len(table):,} images of the source are not on "
+            f"disk, first {absent[:5]!r}; intensity='model' reads the images, so "
+            "these rows are left out before sampling.",
+            MissingImagesWarning,
+            stacklevel=5,  # the caller of make_steelnet_dataset
+        )
+    return table[exists.to_numpy()]
 
 
 def _check_available(labels, wanted):
@@ -178,9 +242,12 @@ def _check_available(labels, wanted):
         "source": [None, str, os.PathLike, pd.DataFrame],
         "n_normal": [Interval(Integral, 0, None, closed="left")],
         "n_per_class": [Interval(Integral, 1, None, closed="left")],
-        "intensity": [str],
+        "intensity": [StrOptions({"masks", "model"})],
+        "fraction_model": [None, HasMethods(["fit", "predict"])],
+        "fraction_cv": [Interval(Integral, 2, None, closed="left")],
         "data_home": [None, str, os.PathLike],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -190,22 +257,28 @@ def make_steelnet_dataset(
     n_normal=5902,
     n_per_class=200,
     intensity="masks",
+    fraction_model=None,
+    fraction_cv=2,
     data_home=None,
     random_state=0,
+    verbose=0,
 ):
     """Build the SteelNet multimodal data set (paper 2.1).
 
     1. Take a Severstal-format table: the built-in synthetic surfaces
-       (:func:`make_steel_surfaces`, masks only, no JPEG rendered) or yours.
-    2. Give each image one class: 0 when defect-free, otherwise the class
-       with the largest weighted defect area ``w_c * f_c`` (w = 1.0, 1.5,
-       2.0, 1.2, the intensity weights), the lower class on a tie.
+       (:func:`make_steel_surfaces`; masks only, plus the JPEG images with
+       ``intensity="model"``) or yours.
+    2. Give each image one class from its masks: 0 when defect-free,
+       otherwise the class with the largest weighted defect area
+       ``w_c * f_c`` (w = 1.0, 1.5, 2.0, 1.2, the intensity weights), the
+       lower class on a tie.
     3. Draw ``n_normal`` defect-free images and ``n_per_class`` of each
        defect class with imbalanced-learn's
        :class:`~imblearn.under_sampling.RandomUnderSampler`.
     4. Run the simulation pipeline, an sklearn
-       :class:`~sklearn.pipeline.Pipeline`: per-class fractions
-       (:class:`~sksteel.preprocessing.RLEDecoder`) ->
+       :class:`~sklearn.pipeline.Pipeline`: per-class fractions (from the
+       masks, :class:`~sksteel.preprocessing.RLEDecoder`, or from the image
+       model, see `intensity`) ->
        :class:`~sksteel.preprocessing.IntensityScorer` (normalisation fitted
        on these samples) ->
        :class:`~sksteel.preprocessing.ProcessParameterSynthesizer` (its
@@ -224,19 +297,69 @@ def make_steelnet_dataset(
         Severstal root (``train.csv``, ``train_images/``), read with
         :func:`load_severstal` (``missing_images="warn"``). A file: its
         ``train.csv`` (either layout). A DataFrame: a table as
-        ``load_severstal(...).frame``.
+        ``load_severstal(...).frame``. With ``intensity="model"``, rows whose
+        image is not on disk are left out with a
+        :class:`~sksteel.exceptions.MissingImagesWarning`.
     n_normal : int, default=5902
         Number of defect-free samples.
     n_per_class : int, default=200
         Number of samples of each defect class.
-    intensity : {"masks"}, default="masks"
-        Where the fractions behind the intensity come from: ``"masks"``, the
-        annotated masks.
+    intensity : {"masks", "model"}, default="masks"
+        Where the per-class fractions behind the intensity come from.
+
+        - ``"masks"`` (fast): the annotated masks.
+        - ``"model"``: the paper's way, an image model
+          (:class:`~sksteel.vision.DefectFractionRegressor`, see
+          `fraction_model`) predicts the fractions of each defective sample
+          from its image. The class still comes from the masks, and a
+          defect-free sample keeps fractions and intensity 0: the model's
+          small outputs on clean images would otherwise give them an
+          intensity.
+    fraction_model : estimator, default=None
+        The image model of ``intensity="model"``; an error with
+        ``"masks"``. It reads a DataFrame with an ``image_path`` column and
+        predicts the four ``defect_fraction`` columns (clipped to
+        ``[0, 1]``).
+
+        - Fitted (e.g. a ``DefectFractionRegressor`` you trained on other
+          images): predicts every defective sample, as it is.
+        - Unfitted (e.g. ``DefectFractionRegressor("resnet34",
+          max_epochs=8)``, the paper's settings): cloned and *cross-fitted*.
+          The samples are split into `fraction_cv` folds, stratified by
+          class; each fold's defective samples are predicted by a clone
+          trained on the other folds' defective samples and as many of their
+          defect-free ones (drawn at random: half of Severstal's training
+          images show defects, the data set is 88 % defect-free), with their
+          mask fractions as targets. No image is predicted by a model that
+          was trained on it (predicting the training images themselves, the
+          paper's way, gives fractions the network may have learned by
+          heart). The estimator you pass is left unfitted.
+        - ``None``: an unfitted ``DefectFractionRegressor("resnet18",
+          max_epochs=3)`` seeded from `random_state`, cross-fitted as above.
+          Training is the slow part: for the default composition, two
+          models of 800 images each, about 6 minutes on a 2-core CPU
+          (``benchmarks/bench_model_intensity.py``; three times that when
+          other processes share the cores), plus about 2 minutes to render
+          the built-in surfaces, once (they are cached). A GPU is used when
+          torch sees one. Trained from scratch, it learns the large patches
+          far better than the thin crazing, inclusion and pitted defects
+          (the benchmark reports how far the fractions agree with the
+          masks).
+    fraction_cv : int, default=2
+        Number of cross-fitting folds when `fraction_model` is trained. Two
+        folds cost as much training as one model on every sample; ``k``
+        folds cost ``k - 1`` times that, each model seeing more images.
+        Every class needs at least `fraction_cv` samples.
     data_home : str or path-like, default=None
         Cache folder of the built-in surfaces (see :func:`get_data_home`);
         unused with another ``source``.
     random_state : int, RandomState instance or None, default=0
-        Seeds the surfaces, the sampling and the sensor readings.
+        Seeds the surfaces, the sampling, the cross-fitting folds, the
+        default image model and the sensor readings.
+    verbose : int, default=0
+        ``1``: report the image model's stages (folds, times) on stderr and
+        show a progress bar while rendering the built-in surfaces. ``2``:
+        also the default image model's epoch table and progress bars.
 
     Returns
     -------
@@ -250,13 +373,24 @@ def make_steelnet_dataset(
         - ``attribution_prior``: DataFrame (classes 0-4 x sensors), the
           generator's ground-truth attribution, rows summing to 1;
         - ``feature_names``: list of the ten sensor names;
+        - ``intensity_source``: str, where the fractions behind the
+          intensity come from;
         - ``DESCR``: str, a description.
 
     Raises
     ------
     ValueError
         When the source has fewer images of a class than requested (the
-        message says how many it has), or ``intensity`` is not ``"masks"``.
+        message says how many it has); when `fraction_model` is given with
+        ``intensity="masks"``, is not an estimator with ``fit`` and
+        ``predict``, or predicts anything but one finite fraction per image
+        and class; when a class has fewer samples than `fraction_cv` folds.
+
+    See Also
+    --------
+    sksteel.vision.DefectFractionRegressor : The image model of
+        ``intensity="model"``.
+    load_severstal : Read a Kaggle Severstal folder.
 
     Examples
     --------
@@ -270,13 +404,43 @@ def make_steelnet_dataset(
     [60, 10, 10, 10, 10]
     >>> data.attribution_prior.loc[2].idxmax()
     'surface_cleanliness'
+
+    Intensity from an image model, here a tiny one trained for one epoch on
+    a handful of images (the fractions it predicts mean little):
+
+    >>> from sksteel.vision import DefectFractionRegressor
+    >>> tiny = DefectFractionRegressor(
+    ...     "resnet18", image_size=(32, 200), max_epochs=1, early_stopping=False,
+    ...     random_state=0, verbose=0,
+    ... )
+    >>> with tempfile.TemporaryDirectory() as cache:
+    ...     data = make_steelnet_dataset(
+    ...         n_normal=4, n_per_class=2, intensity="model", fraction_model=tiny,
+    ...         data_home=cache,
+    ...     )
+    >>> data.frame.shape
+    (12, 17)
+    >>> data.intensity_source.startswith("predicted by DefectFractionRegressor")
+    True
+    >>> data.frame.groupby("defect_class")["intensity"].max().gt(0).tolist()
+    [False, True, True, True, True]
     """
+    _check_fraction_source(
+        intensity, fraction_model, fraction_cv, n_normal, n_per_class
+    )
     rng = check_random_state(random_state)
-    seeds = [int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=3)]
-    surface_seed, sampler_seed, sensor_seed = seeds
-    _fraction_step(intensity)  # refuse an unknown source of fractions early
+    seeds = [int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)]
+    surface_seed, sampler_seed, sensor_seed, model_seed = seeds
+    fractions, inputs, fraction_text = _fraction_step(
+        intensity,
+        fraction_model=fraction_model,
+        cv=fraction_cv,
+        random_state=model_seed,
+        verbose=verbose,
+    )
     table, source_text = _source_table(
-        source, n_normal, n_per_class, surface_seed, data_home
+        source, n_normal, n_per_class, surface_seed, data_home,
+        images=intensity == "model", verbose=verbose,
     )
     missing = [c for c in ("ImageId", *ENCODED_COLUMNS) if c not in table.columns]
     if missing:
@@ -294,7 +458,7 @@ def make_steelnet_dataset(
 
     samples = table.iloc[chosen].rename(columns={"ImageId": "image_id"})
     samples = samples.assign(defect_class=labels[chosen]).reset_index(drop=True)
-    pipeline = _simulation_pipeline(intensity, sensor_seed)
+    pipeline = _simulation_pipeline(fractions, inputs, sensor_seed)
     frame = pipeline.fit_transform(samples)
     frame = frame[
         ["image_id", "defect_class", *FRACTION_COLUMNS, "intensity", *SENSOR_NAMES]
@@ -310,10 +474,12 @@ def make_steelnet_dataset(
         target=frame["defect_class"],
         attribution_prior=synthesizer.attribution_prior_,
         feature_names=list(SENSOR_NAMES),
+        intensity_source=fraction_text,
         DESCR=_DESCR.format(
             n_rows=len(frame),
             composition=composition,
             source=source_text,
+            fractions=fraction_text,
             weights=INTENSITY_WEIGHTS,
         ),
     )

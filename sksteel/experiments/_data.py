@@ -19,23 +19,34 @@ __all__ = ["load_experiment_data", "make_splits"]
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
 
 
-#: The modules that generate the data set: any change to their source
-#: invalidates cached data sets, so a cache never serves stale readings.
-_GENERATOR_SOURCES = (
-    "datasets/_steelnet.py",
-    "datasets/_surfaces.py",
-    "datasets/_surface_drawing.py",
-    "preprocessing/_intensity.py",
-    "preprocessing/_synthesizer.py",
-    "preprocessing/_rle_decoder.py",
+#: The modules that generate the data set, per intensity source: any change
+#: to their source invalidates cached data sets, so a cache never serves
+#: stale readings.
+_GENERATOR_SOURCES = {
+    "masks": (
+        "datasets/_steelnet.py",
+        "datasets/_image_fractions.py",
+        "datasets/_surfaces.py",
+        "datasets/_surface_drawing.py",
+        "preprocessing/_intensity.py",
+        "preprocessing/_synthesizer.py",
+        "preprocessing/_rle_decoder.py",
+    ),
+}
+_GENERATOR_SOURCES["model"] = (
+    *_GENERATOR_SOURCES["masks"],
+    "vision/_data.py",
+    "vision/_module.py",
+    "vision/_regressor.py",
 )
 
 
-def _generator_fingerprint():
-    """A hash of the source code of the simulation pipeline."""
+def _generator_fingerprint(intensity):
+    """A hash of the source code of the simulation pipeline with the
+    intensity from ``intensity`` (the image model's code too for "model")."""
     package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for name in _GENERATOR_SOURCES:
+    digest = hashlib.sha256(intensity.encode())
+    for name in _GENERATOR_SOURCES.get(intensity, ()):  # unknown: refused later
         digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -65,18 +76,25 @@ def load_experiment_data(
     data=None,
     *,
     intensity="masks",
+    fraction_model=None,
     n_normal=5902,
     n_per_class=200,
     random_state=0,
     data_home=None,
     cache=True,
+    verbose=0,
 ):
     """Build the SteelNet data set once and reuse it from the cache after.
 
     Calls :func:`sksteel.datasets.make_steelnet_dataset` and stores the
-    result in ``<data home>/experiments/``, keyed by every argument (and,
-    for a Kaggle directory, by the names, sizes and times of its CSV files),
-    so an interrupted run that is started again skips the build.
+    result in ``<data home>/experiments/``, keyed by every argument but
+    `verbose` (`fraction_model` by a hash of the pickled estimator, its
+    parameters and any fitted weights), by the source code that generates
+    the data (the image model's too, for ``intensity="model"``) and, for a
+    Kaggle directory, by the names, sizes and times of its CSV files. So
+    data sets with intensities from the masks and from the image model
+    never collide, and an interrupted run that is started again skips the
+    build (and the image model's training).
 
     Parameters
     ----------
@@ -85,7 +103,11 @@ def load_experiment_data(
         ``train_images/``) or a ``train.csv`` file in either layout; None
         uses the built-in surfaces.
     intensity : {"masks", "model"}, default="masks"
-        Intensity from the mask fractions or from the image model.
+        Intensity from the mask fractions or from the fractions an image
+        model predicts (cross-fitted; see ``make_steelnet_dataset``).
+    fraction_model : estimator, default=None
+        The image model of ``intensity="model"``; None trains
+        ``make_steelnet_dataset``'s default.
     n_normal : int, default=5902
         Number of defect-free samples.
     n_per_class : int, default=200
@@ -96,6 +118,9 @@ def load_experiment_data(
         Cache directory; see :func:`sksteel.datasets.get_data_home`.
     cache : bool, default=True
         Whether to read and write the cache.
+    verbose : int, default=0
+        Passed to ``make_steelnet_dataset``: report the image model's stages
+        on stderr when it is trained.
 
     Returns
     -------
@@ -115,11 +140,14 @@ def load_experiment_data(
     params = {
         "source": _source_key(data),
         "intensity": intensity,
+        "fraction_model": None if fraction_model is None else joblib.hash(
+            fraction_model
+        ),
         "n_normal": n_normal,
         "n_per_class": n_per_class,
         "random_state": random_state,
         "version": __version__,
-        "generator": _generator_fingerprint(),
+        "generator": _generator_fingerprint(intensity),
     }
     path = _cache_path(data_home, params)
     if cache and path.is_file():
@@ -131,7 +159,10 @@ def load_experiment_data(
         n_normal=n_normal,
         n_per_class=n_per_class,
         intensity=intensity,
+        fraction_model=fraction_model,
+        data_home=data_home,
         random_state=random_state,
+        verbose=verbose,
     )
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)

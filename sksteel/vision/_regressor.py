@@ -432,7 +432,10 @@ def predict_fractions(regressor, frame, *, random_state=None, verbose=0):
 
     The paper's way to the intensity score (2.1.1): the image model is
     trained on the fractions of the masks of `frame` and its predictions on
-    the same images replace the mask fractions.
+    the same images replace the mask fractions. Those are in-sample
+    predictions; :func:`~sksteel.datasets.make_steelnet_dataset` with
+    ``intensity="model"`` cross-fits instead, so that no image is predicted
+    by a model that was trained on it.
 
     Parameters
     ----------

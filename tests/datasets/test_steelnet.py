@@ -224,10 +224,12 @@ def test_steelnet_too_few_images(params, match):
     assert "Lower `n_" in str(error.value)
 
 
-def test_steelnet_intensity_source_reserved():
-    """Check that intensity sources other than the masks are a clear error."""
-    with pytest.raises(ValueError, match="must be 'masks'.*got 'model'"):
-        make_steelnet_dataset(intensity="model")
+def test_steelnet_unknown_intensity_source():
+    """Check that an intensity source other than the masks or the image model
+    is a clear error (intensity="model" is tested in
+    test_steelnet_model_intensity.py)."""
+    with pytest.raises(ValueError, match="'intensity' parameter.*Got 'pixels'"):
+        make_steelnet_dataset(intensity="pixels")
 
 
 def test_steelnet_source_without_encodings():
