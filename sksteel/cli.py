@@ -16,6 +16,7 @@ Subcommands:
 """
 
 import argparse
+import csv
 import os
 import shlex
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from . import __version__
 from ._schema import SENSOR_NAMES
@@ -75,13 +77,17 @@ def _add_reproduce(subparsers):
     )
     parser.add_argument(
         "--quick", action="store_true",
-        help="one seed, few epochs, small ensembles: checks that everything "
-        "runs (about 2 minutes); not a result",
+        help="one seed, few epochs, small ensembles (and a tiny image model "
+        "with --intensity model): checks that everything runs (about 2 "
+        "minutes); not a result",
     )
     parser.add_argument(
         "--intensity", choices=("masks", "model"), default="masks",
-        help="defect intensity from the masks or from the image model "
-        "(default: %(default)s)",
+        help="where the defect fractions behind the intensity come from: the "
+        "annotated masks, or the image model (DefectFractionRegressor, "
+        "cross-fitted on the images; renders the built-in surfaces and "
+        "trains a ResNet: about 8 minutes more on 2 cores, once, as the "
+        "data set is cached) (default: %(default)s)",
     )
     parser.add_argument(
         "--n-jobs", type=int, default=-1,
@@ -128,37 +134,128 @@ def _reproduce(args, argv):
 _ID_COLUMNS = ("id", "image_id", "ImageId")
 
 
-def _read_table(path):
-    """The CSV at ``path``; empty cells (and ``NA``, ``NaN``) become NaN."""
+def _one_line(error):
+    """The message of ``error`` on one line (pandas' and sklearn's may not be)."""
+    return " ".join(line.strip() for line in str(error).splitlines() if line.strip())
+
+
+def _first_non_utf8_byte(path):
+    """``(byte, position)`` of the first byte of ``path`` that is not UTF-8."""
+    data = Path(path).read_bytes()
     try:
-        return pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return data[error.start], error.start
+    return None
+
+
+def _read_table(path):
+    """The CSV at ``path``; empty cells (and ``NA``, ``NaN``) become NaN.
+
+    Spaces after a comma are skipped. A file that is not UTF-8 text or not
+    a CSV table is refused with a message saying so, and so is a table
+    that :func:`_check_layout` refuses.
+    """
+    try:
+        table = pd.read_csv(path, skipinitialspace=True, low_memory=False)
+        header = pd.read_csv(
+            path, header=None, nrows=1, dtype=str, na_filter=False,
+            skipinitialspace=True,
+        ).iloc[0]
+    except (UnicodeError, pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        not_utf8 = _first_non_utf8_byte(path)
+        if not_utf8 is not None:
+            raise DataFormatError(
+                f"{str(path)!r} is not a text CSV table in UTF-8: byte "
+                f"{not_utf8[0]:#04x} at position {not_utf8[1]} is not UTF-8 text. "
+                "Save the table as CSV (UTF-8)."
+            ) from error
         raise DataFormatError(
-            f"{str(path)!r} is not a readable CSV table: {error}"
+            f"{str(path)!r} is not a readable CSV table: {_one_line(error)}"
         ) from error
+    _check_layout(table, header, path)
+    text = [i for i, dtype in enumerate(table.dtypes) if not is_numeric_dtype(dtype)]
+    if text:
+        # pandas leaves blank and NA cells as text in some columns it cannot
+        # parse as numbers (one holding a 40-digit integer, say): read the
+        # text columns again as text, where they are NaN
+        table.iloc[:, text] = pd.read_csv(
+            path, usecols=text, dtype=str, skipinitialspace=True, low_memory=False
+        ).to_numpy()
+    return table
+
+
+def _check_layout(table, header, path):
+    """Refuse a table separated by another character than commas, with a
+    column name used twice (``header``: the names as written) or no row."""
+    if len(table.columns) == 1:
+        name = str(table.columns[0])
+        for delimiter in (";", "\t", "|"):
+            if delimiter in name:
+                raise DataFormatError(
+                    f"{str(path)!r} seems separated by {delimiter!r} rather than "
+                    f"commas: its only column is {name[:60]!r}. Save it as a "
+                    "comma-separated CSV table."
+                )
+    repeated = sorted(set(header[header.duplicated()]))
+    if repeated:
+        raise DataFormatError(
+            f"{str(path)!r} repeats the column name(s) {repeated!r}; rename or "
+            "remove the copies so that each column has its own name."
+        )
+    if len(table) == 0:
+        raise DataFormatError(
+            f"{str(path)!r} has a header but no rows; add at least one row of "
+            "readings."
+        )
+    last_line = _unterminated_last_line(path)
+    if last_line is not None:
+        n_fields = len(next(csv.reader([last_line]), []))
+        if n_fields < len(header):
+            raise DataFormatError(
+                f"{str(path)!r} looks truncated: it does not end with a line "
+                f"break and its last line has {n_fields} of the {len(header)} "
+                f"fields ({last_line[:60]!r}). Export the table again, or end "
+                "the last row with a line break if it is complete."
+            )
+
+
+def _unterminated_last_line(path, n_bytes=65536):
+    """The last line of ``path`` when the file does not end with a line
+    break, else None (only the file's last ``n_bytes`` are read)."""
+    with open(path, "rb") as file:
+        file.seek(max(0, os.fstat(file.fileno()).st_size - n_bytes))
+        tail = file.read()
+    if not tail.strip() or tail.endswith((b"\n", b"\r")):
+        return None
+    return tail.splitlines()[-1].decode("utf-8", errors="replace")
 
 
 def _numeric_columns(table, columns, path):
     """``table[columns]`` as floats; non-numeric values raise, blanks are NaN."""
     numeric = {}
     for column in columns:
-        values = pd.to_numeric(table[column], errors="coerce")
-        bad = values.isna() & table[column].notna()
-        if bad.any():
-            # line 1 of the file is the header
-            examples = ", ".join(
-                f"{value!r} (line {position + 2})"
-                for position, value in zip(
-                    np.flatnonzero(bad)[:3], table[column][bad][:3]
+        values = pd.to_numeric(table[column], errors="coerce").astype(np.float64)
+        not_numbers = values.isna() & table[column].notna()
+        too_large = np.isinf(values)
+        for bad, what in [(not_numbers, "numbers"), (too_large, "finite numbers")]:
+            if bad.any():
+                raise DataFormatError(
+                    f"Column {column!r} of {str(path)!r} must hold {what}, but "
+                    f"{int(bad.sum())} cell(s) do not: {_cells(table[column], bad)}. "
+                    "Fix those cells, or leave them empty for a missing reading."
                 )
-            )
-            raise DataFormatError(
-                f"Column {column!r} of {str(path)!r} must hold numbers, but "
-                f"{int(bad.sum())} cell(s) do not: {examples}. Fix those cells, or "
-                "leave them empty for a missing reading."
-            )
-        numeric[column] = values.astype(np.float64)
+        numeric[column] = values
     return pd.DataFrame(numeric, index=table.index)
+
+
+def _cells(column, bad):
+    """The first few flagged cells of ``column`` with their line in the file."""
+    # line 1 of the file is the header
+    return ", ".join(
+        f"{value!r} (line {position + 2})"
+        for position, value in zip(np.flatnonzero(bad)[:3], column[bad][:3])
+    )
 
 
 def _require_columns(table, columns, path, what):
@@ -199,6 +296,10 @@ def _check_output(out, force, table_path):
         raise FileExistsError(
             f"The output {str(out)!r} is the input table; choose another `--out`."
         )
+    if out.is_dir():
+        raise IsADirectoryError(
+            f"`--out` {str(out)!r} is a folder; give the path of a file in it."
+        )
     if out.exists() and not force:
         raise FileExistsError(
             f"{str(out)!r} already exists; pass `--force` to replace it, or choose "
@@ -225,8 +326,9 @@ def _add_fit(subparsers):
         "fit",
         help="train SteelNet on a CSV table and save the model",
         description=(
-            "Train a SteelNetClassifier on a CSV table of sensor readings and "
-            "classes, and save it as a skops file (sksteel.io.save_model). "
+            "Train a SteelNetClassifier on a CSV table (comma-separated, UTF-8) "
+            "of sensor readings and classes, and save it as a skops file "
+            "(sksteel.io.save_model). "
             "Empty cells are missing readings. The features are the ten sensor "
             "columns by default; the columns are matched by name."
         ),
@@ -280,6 +382,12 @@ def _fit(args, argv):
             f"The target column {args.target!r} has {int(y.isna().sum())} empty "
             f"cell(s) (lines {lines}); fill them in or drop those rows."
         )
+    if y.dtype.kind == "f" and not (np.mod(y, 1) == 0).all():
+        raise DataFormatError(
+            f"The target column {args.target!r} must hold class labels, but "
+            f"holds numbers that are not whole: {_cells(y, np.mod(y, 1) != 0)}. "
+            "Give one class per row (say 0-4, or class names)."
+        )
     intensity = None
     if args.intensity_column is not None:
         column = args.intensity_column
@@ -308,8 +416,9 @@ def _add_predict(subparsers):
             "the id column if any (id, image_id or ImageId), predicted_class, "
             "proba_<class> per class, intensity (when the model was trained "
             "with one) and the top sensors with their attribution weights. "
-            "Columns are matched by name, in any order; other columns are "
-            "ignored; empty cells are missing readings."
+            "The table is comma-separated UTF-8 text; columns are matched by "
+            "name, in any order; other columns are ignored; empty cells are "
+            "missing readings."
         ),
     )
     parser.add_argument("model", metavar="MODEL.skops", help="the model file")
@@ -338,10 +447,10 @@ def _predict(args, argv):
     _require_columns(table, list(features), args.table, "feature")
     ids = [c for c in _ID_COLUMNS if c in table.columns and c not in features]
     X = _numeric_columns(table, list(features), args.table)
+    predictions = _predictions(model, X, args.top_k)
     ignored = [c for c in table.columns if c not in features and c not in ids]
     if ignored:
         print(f"sksteel: note: ignoring columns {ignored!r}", file=sys.stderr)
-    predictions = _predictions(model, X, args.top_k)
     predictions = pd.concat([table[ids], predictions], axis=1)
     predictions.index.name = "row"
     _write_csv_atomically(predictions, out)
@@ -429,7 +538,7 @@ def main(argv=None):
     except (DataFormatError, ValueError, *_FILE_ERRORS) as error:
         # the data, a file or a setting cannot be used: say why, without a
         # traceback
-        print(f"sksteel: error: {error}", file=sys.stderr)
+        print(f"sksteel: error: {_one_line(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(

@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 import json
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,19 @@ def test_escape_field_types_quotes_trailing_underscores():
     assert lines[0] == "rates_ : ndarray of shape (``n_features_in_``,)"
     assert lines[1:] == [">>> model.feature_attributions_ : 1",
                          "    Prose about coef_ stays."]
+
+
+def test_bad_input_cases_show_what_they_promise():
+    """Check that every case of the bad-input table raises a clear error or
+    works, as the case says, and that no message leaks the scratch folder."""
+    bad_inputs = docs.load_bad_inputs()
+    results = bad_inputs.outcomes()
+    wrong = [
+        (case.component, case.bad_input, outcome)
+        for case, outcome in results
+        if outcome.kind != case.expect
+    ]
+    assert not wrong, wrong
+    rst = docs.list_table(["a", "b", "c"], bad_inputs.table_rows(results))
+    assert str(Path(tempfile.gettempdir())) not in rst
+    assert "``RLEError``: Invalid run-length encoding" in rst

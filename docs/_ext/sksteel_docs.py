@@ -11,7 +11,9 @@ package without hand-copied names or numbers:
 - the benchmark tables, from ``benchmarks/results/*.json``
   (:func:`benchmark_rst`);
 - the committed report of ``sksteel reproduce``, when there is one
-  (:func:`report_rst`).
+  (:func:`report_rst`);
+- the table of bad inputs and what users see, from live runs of the cases in
+  ``bad_inputs.py`` (:func:`bad_input_rst`).
 
 The functions return text and import nothing from Sphinx, so the test suite
 checks them without building the site (``tests/test_docs.py``). Sphinx calls
@@ -391,12 +393,29 @@ def report_rst(docs_dir=DOCS):
     )
 
 
+def load_bad_inputs():
+    """The ``bad_inputs`` module beside this file (not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "bad_inputs", Path(__file__).with_name("bad_inputs.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bad_input_rst():
+    """The table of bad inputs: every case of ``bad_inputs.py``, run now."""
+    rows = load_bad_inputs().table_rows()
+    return list_table(["component", "bad input", "what you see"], rows)
+
+
 def generated_files(docs_dir=DOCS):
     """Every generated file, as ``{path relative to docs/: text}``."""
     files = dict(api_pages())
     files[f"{INCLUDE_DIR}/sensors.inc"] = sensor_table_rst()
     files[f"{INCLUDE_DIR}/benchmarks.inc"] = benchmark_rst()
     files[f"{INCLUDE_DIR}/report.inc"] = report_rst(docs_dir)
+    files[f"{INCLUDE_DIR}/bad_inputs.inc"] = bad_input_rst()
     return files
 
 
