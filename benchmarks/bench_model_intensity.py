@@ -25,16 +25,14 @@ Usage::
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from _environment import machine, versions
 from scipy import stats
 
-import sksteel
 from sksteel.datasets import (
     FRACTION_COLUMNS,
     make_steel_surfaces,
@@ -109,15 +107,8 @@ def main():
         },
         "model_over_masks": round(model_seconds / masks_seconds, 1),
         "agreement": agreement(model.frame, masks.frame),
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "load_average_1min": round(os.getloadavg()[0], 2),
-        },
-        "versions": {
-            "sksteel": sksteel.__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
+        "versions": versions("torch"),
     }
     print(f"{'stage':<32} {'seconds':>9}")
     for stage, seconds in result["seconds"].items():

@@ -22,9 +22,7 @@ Usage::
 
 import argparse
 import json
-import os
 import pickle
-import platform
 import subprocess
 import sys
 import tempfile
@@ -34,8 +32,8 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torchvision
+from _environment import machine, versions
 
-import sksteel
 from sksteel.datasets import load_severstal, make_steel_surfaces
 from sksteel.vision import DefectFractionRegressor
 from sksteel.vision._data import read_image
@@ -217,16 +215,8 @@ def main(argv=None):
         "inference": infer,
         "memory": mem,
         "training": train,
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "load_average_1min": round(os.getloadavg()[0], 2),
-        },
-        "versions": {
-            "sksteel": sksteel.__version__,
-            "torch": torch.__version__,
-            "torchvision": torchvision.__version__,
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
+        "versions": versions("torch", "torchvision"),
     }
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n")
