@@ -1,7 +1,7 @@
 """The table of bad inputs on the "Bad input" page, from live runs.
 
 Each case feeds one kind of bad input to one sksteel component and records
-what a user sees: the exception type and the first sentence of its message,
+what a user sees: the exception type and the start of its message,
 or what the component returns when the input is one it handles (missing
 sensor readings, for instance). The documentation build runs every case, so
 the table always shows what the installed sksteel does; ``tests/test_docs.py``
@@ -41,7 +41,7 @@ class Outcome:
 
     ``kind`` is ``"error"``, ``"works"`` or ``"crash"`` (an exception of a
     type users should never see); ``error`` names the exception type, if any;
-    ``message`` is the first sentence of its message (or of what the
+    ``message`` is the start of its message (or of what the
     component returned), with the scratch folder written ``<folder>``.
     """
 
@@ -59,11 +59,17 @@ _N_CHARS = 220
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
-def _first_sentence(message, folder):
-    """The message up to the end of its first sentence, shortened."""
+def _first_sentences(message, folder):
+    """The message's first sentences, as many as fit in ``_N_CHARS``
+    characters (the first one shortened if it alone is longer)."""
     message = " ".join(str(message).replace(str(folder), "<folder>").split())
-    sentence = _SENTENCE_END.split(message, maxsplit=1)[0]
-    return sentence if len(sentence) <= _N_CHARS else sentence[: _N_CHARS - 3] + "..."
+    sentences = _SENTENCE_END.split(message)
+    text = sentences[0]
+    for sentence in sentences[1:]:
+        if len(text) + 1 + len(sentence) > _N_CHARS:
+            break
+        text = f"{text} {sentence}"
+    return text if len(text) <= _N_CHARS else text[: _N_CHARS - 3] + "..."
 
 
 # --------------------------------------------------------------------------
@@ -331,12 +337,12 @@ def run_case(case):
         try:
             result = case.run(folder)
         except SystemExit as error:  # the command line's exit status and message
-            return Outcome("error", "", _first_sentence(error, folder))
+            return Outcome("error", "", _first_sentences(error, folder))
         except Exception as error:  # reported as a crash, never hidden
             kind = "error" if isinstance(error, _CLEAR_ERRORS) else "crash"
-            return Outcome(kind, type(error).__name__, _first_sentence(error, folder))
+            return Outcome(kind, type(error).__name__, _first_sentences(error, folder))
     text = result if isinstance(result, str) else "works"
-    return Outcome("works", "", _first_sentence(text, folder))
+    return Outcome("works", "", _first_sentences(text, folder))
 
 
 def outcomes():

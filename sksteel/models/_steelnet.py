@@ -11,10 +11,11 @@ from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._validation import _validate_readings
 from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss
 from ._inputs import (
@@ -341,9 +342,7 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         self : SteelNetClassifier
             The fitted estimator.
         """
-        X, y = validate_data(
-            self, X, y, ensure_all_finite="allow-nan", dtype=_FLOAT_DTYPES
-        )
+        X, y = _validate_readings(self, X, y, dtype=_FLOAT_DTYPES)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
         self.classes_ = encoder.classes_
@@ -503,9 +502,7 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
     def _outputs(self, X):
         """Validated, standardised tensor of ``X`` (the top of every method)."""
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, ensure_all_finite="allow-nan", dtype=_FLOAT_DTYPES
-        )
+        X = _validate_readings(self, X, reset=False, dtype=_FLOAT_DTYPES)
         return self._to_tensor(X)
 
     def predict_proba(self, X):

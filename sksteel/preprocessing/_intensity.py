@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._schema import FRACTION_COLUMNS, INTENSITY_WEIGHTS
-from ._validation import _validate
+from .._validation import _validate
 
 __all__ = ["INTENSITY_MEAN", "INTENSITY_STD", "IntensityScorer", "intensity_beta"]
 

@@ -10,9 +10,9 @@ from sklearn.utils.validation import (
 )
 
 from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
+from .._validation import _refuse_repeated_columns
 from ..exceptions import DataFormatError
 from ._rle import _check_shape, _flat_mask, _parse_rle
-from ._validation import _refuse_repeated_columns
 
 __all__ = ["RLEDecoder"]
 

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import SENSOR_NAMES, failure_rates
-from ._validation import _validate_readings
+from .._validation import _validate_readings
 
 __all__ = ["SensorFailure"]
 

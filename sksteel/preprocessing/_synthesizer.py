@@ -12,8 +12,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
+from .._validation import _refuse_repeated_columns, _validate
 from ._intensity import intensity_beta
-from ._validation import _refuse_repeated_columns, _validate
 
 __all__ = [
     "CLASS_PROFILES",

@@ -9,8 +9,8 @@ from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from .._validation import _validate_readings
 from ..preprocessing._sensor_failure import _column_rates, _drop_readings
-from ..preprocessing._validation import _validate_readings
 
 __all__ = ["ModalityDropout"]
 

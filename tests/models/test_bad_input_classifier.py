@@ -203,7 +203,7 @@ def test_bad_input_classifier_infinity_is_refused(
     """Check that an infinite reading is an error at predict, not a guess."""
     values = values.astype(np.float64)
     values[where[0] % len(values), where[1]] = sign * np.inf
-    with pytest.raises(ValueError, match="Input X contains infinity"):
+    with pytest.raises(ValueError, match="contains infinity"):
         getattr(models[container], method)(as_container(values, container))
 
 

@@ -1,4 +1,4 @@
-"""Input checks shared by the transformers and the sampler.
+"""Input checks shared by the transformers, the sampler and the estimators.
 
 Sensor readings may be missing (NaN) but never infinite; every value must fit
 in a float64. These helpers wrap :func:`sklearn.utils.validation.validate_data`
