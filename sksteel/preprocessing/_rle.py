@@ -6,10 +6,11 @@ An encoding is a string of space-separated ``start length`` pairs. Starts are
 sorted and do not overlap; an empty string, ``None`` or NaN is an empty mask.
 
 Everything here is vectorised: parsing, validation and mask building work on
-whole arrays, never run by run. With numba installed, ``rle_decode`` first
-tries the compiled decoder of ``_rle_kernel`` (same masks, fewer passes over
-memory) and falls back to numpy for anything it does not accept, so errors
-always come from the numpy path.
+whole arrays, never run by run. With numba installed, ``rle_decode`` and
+``RLEDecoder.iter_masks`` first try the compiled decoder of ``_rle_kernel``
+(``_decode_compiled``: same masks, fewer passes over memory) and fall back to
+numpy for anything it does not accept, so errors always come from the numpy
+path.
 """
 
 import numbers
@@ -197,17 +198,22 @@ def _flat_mask(counts):
     return np.repeat(_ALTERNATING[: counts.size], counts)
 
 
-def _compiled_flat_mask(rle, n_pixels):
-    """The flat mask from the compiled decoder, or None when numba is missing
-    or the encoding is not plain, well-formed digits and blanks."""
+def _decode_compiled(rle, flat):
+    """Set the runs of ``rle`` in the zeroed flat mask ``flat`` with the
+    compiled decoder.
+
+    Returns False when numba is missing or the encoding is not plain,
+    well-formed digits and blanks; ``flat`` may then be partly written, and
+    the caller decodes with the numpy path, which rejects what the compiled
+    decoder refused.
+    """
     kernel = get_kernel()
     if kernel is None or not isinstance(rle, str) or not rle.isascii():
-        return None
+        return False
     text = rle.encode("ascii")
     if text.translate(None, _DIGITS_AND_SPACES):
-        return None
-    flat = np.zeros(n_pixels, dtype=bool)
-    return flat if kernel(np.frombuffer(text, dtype=np.uint8), flat) == OK else None
+        return False
+    return kernel(np.frombuffer(text, dtype=np.uint8), flat) == OK
 
 
 def rle_decode(rle, shape=IMAGE_SHAPE):
@@ -263,8 +269,8 @@ def rle_decode(rle, shape=IMAGE_SHAPE):
     np.False_
     """
     height, width = _check_shape(shape)
-    flat = _compiled_flat_mask(rle, height * width)
-    if flat is None:
+    flat = np.zeros(height * width, dtype=bool)
+    if not _decode_compiled(rle, flat):
         flat = _flat_mask(_parse_rle(rle, (height, width)))
     # Column-major pixels: a C-ordered (width, height) array, transposed.
     return flat.reshape(width, height).T

@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
 from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
 from .._validation import _refuse_repeated_columns
 from ..exceptions import DataFormatError
-from ._rle import _check_shape, _flat_mask, _parse_rle
+from ._rle import _check_shape, _decode_compiled, _flat_mask, _parse_rle
 
 __all__ = ["RLEDecoder"]
 
@@ -262,8 +262,11 @@ def _iter_masks(encodings, ids, shape):
     for row, cells in enumerate(encodings):
         # Column-major pixels: fill (class, width, height), then transpose.
         masks = np.zeros((len(cells), width, height), dtype=bool)
+        flat_masks = masks.reshape(len(cells), width * height)  # a view
         for column, rle in enumerate(cells):
+            if _decode_compiled(rle, flat_masks[column]):
+                continue
             counts = _parse_rle(rle, shape, where=_where(ids, row, column))
             if counts.size > 1:
-                masks[column] = _flat_mask(counts).reshape(width, height)
+                flat_masks[column] = _flat_mask(counts)
         yield masks.transpose(0, 2, 1)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sksteel.exceptions import RLEError
-from sksteel.preprocessing import _rle, rle_decode
+from sksteel.preprocessing import RLEDecoder, _rle, rle_decode
 from sksteel.preprocessing._rle_kernel import get_kernel
 
 pytest.importorskip("numba")
@@ -20,11 +20,17 @@ def _numpy_decode(rle, shape):
     return _rle._flat_mask(_rle._parse_rle(rle, shape)).reshape(shape[1], shape[0]).T
 
 
+def _compiled(rle, n_pixels):
+    """The flat mask from the compiled decoder, or None where it refuses."""
+    flat = np.zeros(n_pixels, dtype=bool)
+    return flat if _rle._decode_compiled(rle, flat) else None
+
+
 def test_rle_kernel_is_used_when_numba_is_installed():
     """Check that the compiled decoder is found and that rle_decode goes
     through it for a plain encoding."""
     assert get_kernel() is not None
-    flat = _rle._compiled_flat_mask("2 3 9 1", 12)
+    flat = _compiled("2 3 9 1", 12)
     assert flat is not None
     np.testing.assert_array_equal(np.flatnonzero(flat), [1, 2, 3, 8])
 
@@ -33,7 +39,7 @@ def test_rle_kernel_is_used_when_numba_is_installed():
 def test_rle_kernel_matches_numpy_path_by_hand(rle):
     """Check a few encodings, blanks of every kind included."""
     np.testing.assert_array_equal(
-        _rle._compiled_flat_mask(rle, 104).reshape(13, 8).T,
+        _compiled(rle, 104).reshape(13, 8).T,
         _numpy_decode(rle, SHAPE),
     )
 
@@ -45,7 +51,7 @@ def test_rle_kernel_matches_numpy_path_by_hand(rle):
 def test_rle_kernel_refuses_what_numpy_path_rejects(rle):
     """Check that every malformed encoding is refused by the kernel and then
     rejected with the numpy path's message."""
-    assert _rle._compiled_flat_mask(rle, 104) is None
+    assert _compiled(rle, 104) is None
     with pytest.raises(RLEError, match="Invalid run-length encoding"):
         rle_decode(rle, shape=SHAPE)
 
@@ -61,7 +67,7 @@ def test_rle_kernel_agrees_with_numpy_path_on_random_pairs(values, blanks):
     rle = blanks[0] + "".join(
         f"{value}{blank}" for value, blank in zip(values, blanks[1:])
     )
-    flat = _rle._compiled_flat_mask(rle, 104)
+    flat = _compiled(rle, 104)
     try:
         expected = _numpy_decode(rle, SHAPE)
     except RLEError:
@@ -84,6 +90,25 @@ def test_rle_kernel_agrees_on_all_real_encodings(severstal_dir):
 def test_rle_decode_without_numba(monkeypatch):
     """Check that rle_decode falls back to numpy when numba is missing."""
     monkeypatch.setattr(_rle, "get_kernel", lambda: None)
-    assert _rle._compiled_flat_mask("1 2", 104) is None
+    assert _compiled("1 2", 104) is None
     expected = [[True, False], [True, True], [False, False]]
     np.testing.assert_array_equal(rle_decode("1 2 5 1", shape=(3, 2)), expected)
+
+
+def test_rle_decoder_iter_masks_same_with_and_without_numba(monkeypatch):
+    """Check that RLEDecoder.iter_masks, which also goes through the compiled
+    decoder, gives the numpy path's masks, and that a malformed cell still
+    gets the numpy path's message naming the image and class."""
+    table = pd.DataFrame(
+        {"ImageId": ["a.jpg", "b.jpg"], "EncodedPixels_1": ["1 2 5 1", np.nan],
+         "EncodedPixels_2": ["", "3 4"], "EncodedPixels_3": [np.nan, "9 2"],
+         "EncodedPixels_4": ["2 1", np.nan]}
+    )
+    decoder = RLEDecoder(shape=(4, 3))
+    compiled = list(decoder.iter_masks(table))
+    monkeypatch.setattr(_rle, "get_kernel", lambda: None)
+    np.testing.assert_array_equal(compiled, list(decoder.iter_masks(table)))
+    monkeypatch.undo()
+    table.loc[1, "EncodedPixels_2"] = "3 4 5 1"
+    with pytest.raises(RLEError, match="image 'b.jpg', class 2.*overlaps"):
+        list(decoder.iter_masks(table))
