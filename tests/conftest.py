@@ -22,17 +22,3 @@ def severstal_dir():
         pytest.skip(f"real Severstal subset not found at {SEVERSTAL_DIR}")
     return SEVERSTAL_DIR
 
-
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """Run a module's torch code on one thread: the test machine's two cores
-    are shared, and torch threads contending with other processes run slower.
-
-    Use it with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
-    """
-    import torch
-
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)

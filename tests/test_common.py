@@ -114,8 +114,7 @@ EXPECTED_FAILED_CHECKS = {
         + "see test_rle_decoder_fit_leaves_dict",
         "check_dtype_object": _RLE + "object arrays are tested on encodings",
         "check_estimators_dtypes": _RLE + "only str / NaN cells are meaningful",
-        "check_estimators_fit_returns_self": _RLE
-        + "see test_rle_decoder_is_stateless",
+        "check_estimators_fit_returns_self": _RLE + "see test_rle_decoder_is_stateless",
         "check_estimators_overwrite_params": _RLE
         + "see test_rle_decoder_fit_leaves_dict",
         "check_estimators_pickle": _RLE + "see test_rle_decoder_pickle_and_clone",
@@ -133,8 +132,7 @@ EXPECTED_FAILED_CHECKS = {
         "check_n_features_in": _RLE + "see test_rle_decoder_is_stateless",
         "check_pipeline_consistency": _RLE + "see test_rle_decoder_in_pipeline",
         "check_readonly_memmap_input": _RLE + "read-only data is never written",
-        "check_transformer_data_not_an_array": _RLE
-        + "array-likes tested on encodings",
+        "check_transformer_data_not_an_array": _RLE + "array-likes tested on encodings",
         "check_transformer_general": _RLE + "see test_rle_decoder_is_stateless",
         "check_transformers_unfitted_stateless": _RLE
         + "see test_rle_decoder_is_stateless",
@@ -199,7 +197,9 @@ def test_sklearn_compatible(estimator, check):
 
 
 @pytest.mark.parametrize(
-    "cls", [cls for _, cls in ESTIMATORS if not _takes_arrays(cls)], ids=lambda cls: cls.__name__
+    "cls",
+    [cls for _, cls in ESTIMATORS if not _takes_arrays(cls)],
+    ids=lambda cls: cls.__name__,
 )
 @pytest.mark.parametrize("check", API_CHECKS, ids=lambda check: check.__name__)
 def test_sklearn_api_without_arrays(cls, check):

@@ -39,9 +39,6 @@ EXISTING = st.sampled_from([None, None, "force", "keep"])
 #: Reproducible runs, no example database, no deadline (a fit varies in time).
 FUZZ = settings(deadline=None, derandomize=True, database=None)
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
 def run(argv):
     """``main(argv)`` with its stderr: (status, stderr)."""
     stderr = io.StringIO()

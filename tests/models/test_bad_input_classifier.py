@@ -41,9 +41,6 @@ INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64]
 #: Reproducible runs, no example database, no deadline (a fit varies in time).
 FUZZ = settings(deadline=None, derandomize=True, database=None)
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
 @pytest.fixture(scope="module")
 def training():
     """60 readings inside the normal ranges, 3 classes, intensities."""

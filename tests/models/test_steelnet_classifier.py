@@ -17,7 +17,6 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import balanced_accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, cross_validate, train_test_split
-from sklearn.utils.estimator_checks import parametrize_with_checks
 from skorch.callbacks import Callback
 
 from sksteel._schema import SENSOR_NAMES, SENSORS, failure_rates
@@ -36,15 +35,6 @@ CHEAP = {
     "batch_size": 32,
     "random_state": 0,
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Use one torch thread: the test machine's cores are shared."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
 
 
 @pytest.fixture(scope="module")
@@ -74,12 +64,6 @@ def fitted(sensors):
     return SteelNetClassifier(**params, attribution_prior=prior).fit(
         X, y, intensity=intensity
     )
-
-
-@parametrize_with_checks([SteelNetClassifier(**CHEAP)])
-def test_steelnet_classifier_sklearn_checks(estimator, check):
-    """Check that SteelNetClassifier passes scikit-learn's estimator checks."""
-    check(estimator)
 
 
 def test_steelnet_classifier_outputs(fitted, sensors):

@@ -10,59 +10,10 @@ from sklearn.base import clone
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksteel._schema import ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
 from sksteel.exceptions import DataFormatError, RLEError
 from sksteel.preprocessing import RLEDecoder, rle_decode
-
-# sklearn's common checks feed random numeric arrays of 1 to 10 columns. The
-# decoder's input is the four columns of run-length encoding strings of a
-# Severstal table, so those inputs are rejected before any other behaviour is
-# reached. The properties the checks test are tested below on encodings.
-_NUMERIC = (
-    "feeds numeric arrays, but X must be the four EncodedPixels_<c> columns of "
-    "run-length encoding strings (or NaN); "
-)
-EXPECTED_FAILED_CHECKS = {
-    "check_complex_data": _NUMERIC + "complex numbers are no encodings either",
-    "check_dict_unchanged": _NUMERIC + "see test_rle_decoder_fit_leaves_dict",
-    "check_dont_overwrite_parameters": _NUMERIC
-    + "see test_rle_decoder_fit_leaves_dict",
-    "check_dtype_object": _NUMERIC + "object arrays are tested on encodings",
-    "check_estimators_dtypes": _NUMERIC + "only str / NaN cells are meaningful",
-    "check_estimators_fit_returns_self": _NUMERIC + "see test_rle_decoder_is_stateless",
-    "check_estimators_overwrite_params": _NUMERIC
-    + "see test_rle_decoder_fit_leaves_dict",
-    "check_estimators_pickle": _NUMERIC + "see test_rle_decoder_pickle_and_clone",
-    "check_f_contiguous_array_estimator": _NUMERIC + "memory layout is irrelevant",
-    "check_fit2d_1feature": _NUMERIC + "one column is not the four classes",
-    "check_fit2d_1sample": _NUMERIC + "see test_rle_decoder_single_image",
-    "check_fit2d_predict1d": _NUMERIC + "see test_rle_decoder_rejects_1d_input",
-    "check_fit_check_is_fitted": _NUMERIC + "see test_rle_decoder_is_stateless",
-    "check_fit_idempotent": _NUMERIC + "see test_rle_decoder_is_stateless",
-    "check_fit_score_takes_y": _NUMERIC + "fit(X, y) is tested on encodings",
-    "check_methods_sample_order_invariance": _NUMERIC
-    + "see test_rle_decoder_row_order_and_subsets",
-    "check_methods_subset_invariance": _NUMERIC
-    + "see test_rle_decoder_row_order_and_subsets",
-    "check_n_features_in": _NUMERIC + "see test_rle_decoder_is_stateless",
-    "check_pipeline_consistency": _NUMERIC + "see test_rle_decoder_in_pipeline",
-    "check_readonly_memmap_input": _NUMERIC + "read-only data is never written",
-    "check_transformer_data_not_an_array": _NUMERIC + "array-likes tested on encodings",
-    "check_transformer_general": _NUMERIC + "see test_rle_decoder_is_stateless",
-    "check_transformers_unfitted_stateless": _NUMERIC
-    + "see test_rle_decoder_is_stateless",
-}
-
-
-@parametrize_with_checks(
-    [RLEDecoder()],
-    expected_failed_checks=lambda estimator: EXPECTED_FAILED_CHECKS,
-)
-def test_rle_decoder_sklearn_compatible(estimator, check):
-    """Check that RLEDecoder passes sklearn's common checks that apply."""
-    check(estimator)
 
 
 @pytest.fixture(scope="module")

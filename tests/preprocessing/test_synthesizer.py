@@ -1,56 +1,17 @@
 """Tests of ProcessParameterSynthesizer, the three-stage sensor generator."""
 
-from functools import partial
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from sksteel._schema import SENSOR_NAMES, SENSORS
-from sksteel.preprocessing import IntensityScorer, ProcessParameterSynthesizer
+from sksteel.preprocessing import ProcessParameterSynthesizer
 from sksteel.preprocessing._synthesizer import (
     CLASS_PROFILES,
     DRIFT,
     EXPRESSION,
     EXPRESSION_COUPLING,
-)
-
-#: Both simulation transformers read a fixed layout (IntensityScorer: one
-#: pixel fraction in [0, 1] per weight; the synthesizer: a class label 0-4
-#: and an intensity in [0, 1]); these common checks feed other shapes and
-#: values. They are skipped, with this reason.
-NOT_APPLICABLE = dict.fromkeys(
-    [
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimators_dtypes",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit2d_1feature",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-        "check_transformer_data_not_an_array",
-        "check_transformer_general",
-        "check_transformer_preserve_dtypes",
-    ],
-    "the input has a fixed layout (fractions in [0, 1], or class and "
-    "intensity); the check passes other shapes or values",
 )
 
 N_PER_CLASS = 4000
@@ -68,30 +29,6 @@ def rows():
 def _readings(rows, **params):
     synthesizer = ProcessParameterSynthesizer(random_state=0, **params)
     return pd.DataFrame(synthesizer.fit_transform(rows), columns=SENSOR_NAMES)
-
-
-def _common_checks(estimators):
-    """scikit-learn's common checks of ``estimators``, those that do not
-    apply marked as skipped."""
-    for estimator in estimators:
-        for est, check in estimator_checks_generator(
-            estimator, expected_failed_checks=NOT_APPLICABLE, mark="skip"
-        ):
-            inner = getattr(check, "__wrapped__", check)
-            name = inner.func.__name__ if isinstance(inner, partial) else inner.__name__
-            yield pytest.param(est, check, id=f"{type(est).__name__}-{name}")
-
-
-@pytest.mark.parametrize(
-    "estimator, check",
-    list(
-        _common_checks([IntensityScorer(), ProcessParameterSynthesizer(random_state=0)])
-    ),
-)
-def test_simulation_transformers_sklearn_compatible(estimator, check):
-    """Check the scikit-learn common checks that apply to the fixed layouts
-    of IntensityScorer and ProcessParameterSynthesizer."""
-    check(estimator)
 
 
 def test_synthesizer_normal_rows_centred_on_normal_ranges(rows):

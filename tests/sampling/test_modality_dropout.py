@@ -8,22 +8,10 @@ from imblearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_param_validation,
 )
-from imblearn.utils.estimator_checks import (
-    parametrize_with_checks as parametrize_with_imblearn_checks,
-)
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sksteel._schema import SENSOR_NAMES, failure_rates
 from sksteel.sampling import ModalityDropout
-
-#: Checks of imbalanced-learn that do not apply, with the reason.
-IMBLEARN_EXPECTED_FAILURES = {
-    "check_samplers_pandas_sparse": (
-        "sparse input is refused: a sparse matrix cannot tell a missing "
-        "reading (NaN) from an implicit zero"
-    ),
-}
 
 N_ROWS = 100_000
 
@@ -36,21 +24,6 @@ def _sensor_frame(n_rows, seed=0):
 @pytest.fixture(scope="module")
 def large_frame():
     return _sensor_frame(N_ROWS), np.arange(N_ROWS) % 5
-
-
-@parametrize_with_checks([ModalityDropout(rates=0.2, random_state=0)])
-def test_modality_dropout_sklearn_compatible(estimator, check):
-    """Check that ModalityDropout passes scikit-learn's common checks."""
-    check(estimator)
-
-
-@parametrize_with_imblearn_checks(
-    [ModalityDropout(rates=0.2, random_state=0)],
-    expected_failed_checks=lambda estimator: IMBLEARN_EXPECTED_FAILURES,
-)
-def test_modality_dropout_imblearn_compatible(estimator, check):
-    """Check that ModalityDropout passes imbalanced-learn's sampler checks."""
-    check(estimator)
 
 
 @pytest.mark.parametrize(

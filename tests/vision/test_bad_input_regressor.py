@@ -36,9 +36,6 @@ N_IMAGES = 6
 #: Reproducible runs, no example database, no deadline (a fit varies in time).
 FUZZ = settings(deadline=None, derandomize=True, database=None)
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
 @pytest.fixture(scope="module")
 def frame(tmp_path_factory):
     """Six generated surfaces, some of them defective."""

@@ -14,19 +14,6 @@ from sklearn.base import clone
 from sklearn.metrics import r2_score
 from sklearn.model_selection import cross_val_score
 from sklearn.utils._param_validation import InvalidParameterError
-from sklearn.utils.estimator_checks import (
-    check_do_not_raise_errors_in_init_or_set_params,
-    check_estimator_cloneable,
-    check_estimator_repr,
-    check_estimator_tags_renamed,
-    check_estimators_unfitted,
-    check_get_params_invariance,
-    check_mixin_order,
-    check_no_attributes_set_in_init,
-    check_parameters_default_constructible,
-    check_set_params,
-    check_valid_tag_types,
-)
 
 from sksteel._schema import FRACTION_COLUMNS
 from sksteel.datasets import load_severstal, make_steel_surfaces
@@ -55,16 +42,6 @@ def with_params(model, **params):
         if name.endswith("_") and not name.startswith("_"):
             setattr(copy, name, value)
     return copy
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Train on one thread: the test machine's two cores are shared, and
-    two torch threads contending with other processes run many times slower."""
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
 
 
 @pytest.fixture(scope="module")
@@ -322,32 +299,6 @@ def test_predict_fractions_fitted_and_unfitted(small_model, frame):
     np.testing.assert_array_equal(fractions, expected)
     assert fractions.index.equals(small.index)
     assert not hasattr(unfitted, "net_")
-
-
-@pytest.mark.parametrize(
-    "check",
-    [
-        check_estimator_cloneable,
-        check_estimator_repr,
-        check_no_attributes_set_in_init,
-        check_get_params_invariance,
-        check_set_params,
-        check_parameters_default_constructible,
-        check_do_not_raise_errors_in_init_or_set_params,
-        check_estimators_unfitted,
-        check_mixin_order,
-        check_valid_tag_types,
-        check_estimator_tags_renamed,
-    ],
-    ids=lambda check: check.__name__,
-)
-def test_regressor_sklearn_api_checks(check):
-    """Check the sklearn API checks that do not need a numeric feature matrix.
-
-    The input is image paths (tag ``two_d_array=False``), so sklearn's data
-    checks do not apply and ``parametrize_with_checks`` yields none.
-    """
-    check("DefectFractionRegressor", DefectFractionRegressor(**CHEAP))
 
 
 def test_regressor_real_images(model, severstal_dir):
