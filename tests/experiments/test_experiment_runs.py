@@ -25,6 +25,7 @@ from sksteel.experiments import (
     steelnet_estimator,
     summarise,
 )
+from sksteel.metrics import attribution_mse
 from sksteel.models import SteelNetClassifier
 from sksteel.sampling import ModalityDropout
 
@@ -211,16 +212,37 @@ def test_run_robustness_matches_table1_at_zero(runs, dataset, splits):
 
 
 def test_run_attribution(runs, dataset, splits):
-    """Check the attribution summary: class tables summing to 1, MSE in
-    range and one faithfulness row per (seed, defect class)."""
+    """Check the attribution summary: class tables summing to 1, MSE within
+    a quarter above that of a uniform attribution, and one faithfulness row
+    per (seed, defect class)."""
     data, _ = dataset
     steelnet = [r for r in runs if r.model == "SteelNet"]
     attribution = run_attribution(steelnet, data, splits)
     np.testing.assert_allclose(attribution.class_attributions.sum(axis=1), 1.0)
     assert list(attribution.class_attributions.columns) == list(SENSOR_NAMES)
-    assert (attribution.scores[["mse_defective", "mse_all", "mse_class"]] < 1).all(
-        axis=None
-    )
+    # The reference: a uniform attribution (every sensor 1/10) scored against
+    # the same ground truth, on the same test rows of each seed.
+    uniform = {}
+    for run in steelnet:
+        y = data.target.iloc[splits[run.seed].test].to_numpy()
+        truth = data.attribution_prior.loc[y]
+        flat = np.full(truth.shape, 1 / truth.shape[1])
+        defect_classes = sorted(set(y) - {0})
+        uniform[run.seed] = {
+            "mse_defective": attribution_mse(truth[y != 0].to_numpy(), flat[y != 0]),
+            "mse_all": attribution_mse(truth.to_numpy(), flat),
+            "mse_class": attribution_mse(
+                data.attribution_prior.loc[defect_classes].to_numpy(),
+                flat[: len(defect_classes)],
+            ),
+        }
+    uniform = pd.DataFrame.from_dict(uniform, orient="index")
+    # Measured at these tiny settings (100 rows, quick fits): 1.00 to 1.05
+    # times the uniform MSE, so the model learns little attribution here.
+    # An explanation collapsed on one sensor scores at least 5.9 times the
+    # uniform MSE on these rows, whichever sensor, and fails.
+    ratio = attribution.scores.set_index("seed")[uniform.columns] / uniform
+    assert (ratio < 1.25).all(axis=None), ratio
     assert len(attribution.faithfulness) == len(SEEDS) * (len(CLASS_NAMES) - 1)
     assert list(attribution.faithfulness_summary.index) == [1, 2, 3, 4]
     assert set(attribution.faithfulness_prior["top_sensors"]) >= {
