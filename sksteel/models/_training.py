@@ -7,6 +7,7 @@ skorch's.
 """
 
 import math
+from copy import deepcopy
 from functools import partial
 
 import numpy as np
@@ -16,7 +17,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import StratifiedShuffleSplit
 from skorch import NeuralNet
 from skorch.callbacks import (
-    EarlyStopping,
+    Callback,
     EpochScoring,
     GradientNormClipping,
     LRScheduler,
@@ -129,25 +130,55 @@ class ValidationScore:
         return metric(y, y_pred, sample_weight=self.class_weight[y])
 
 
-class TieBreakingEarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping``, with ties broken by another history key.
+class TieBreakingEarlyStopping(Callback):
+    """Early stopping on a monitored score, with ties broken by another
+    history key.
 
-    An epoch whose monitored score ties the best one (within ``threshold``,
-    the change skorch already deems insignificant; say the same validation
-    accuracy, common on small or easy validation sets) counts as an
-    improvement when ``tie_breaker`` (lower is better, by default the
-    validation loss) is lower than at the best epoch. Training then goes on
-    while the model keeps improving on a plateau of the score, and the
-    restored weights are the best-scoring epoch with the lowest loss rather
-    than the first epoch to reach the score.
+    It stops as :class:`skorch.callbacks.EarlyStopping` does: an epoch
+    improves when its score beats the best one by more than ``threshold``,
+    and training stops after ``patience`` epochs without improvement. In
+    addition, an epoch whose score ties the best one (within ``threshold``,
+    the change deemed insignificant; say the same validation accuracy,
+    common on small or easy validation sets) counts as an improvement when
+    ``tie_breaker`` (lower is better, by default the validation loss) is
+    lower than at the best epoch. Training then goes on while the model
+    keeps improving on a plateau of the score, and the restored weights are
+    the best-scoring epoch with the lowest loss rather than the first epoch
+    to reach the score.
 
     Parameters
     ----------
+    monitor : str, default="valid_loss"
+        History key of the score.
+    patience : int, default=5
+        Number of epochs without improvement before training stops.
+    threshold : float, default=1e-4
+        Smallest change of the score that counts as an improvement.
+    threshold_mode : {"rel", "abs"}, default="rel"
+        Whether ``threshold`` is relative to the best score or absolute.
+    lower_is_better : bool, default=True
+        Whether a lower score is better.
+    sink : callable, default=print
+        Where the stopping and restoring messages go; ``print`` only when
+        the net is verbose.
+    load_best : bool, default=False
+        Whether to restore the weights of the best epoch when training ends.
     tie_breaker : str, default="valid_loss"
         History key, lower is better, that decides between tied epochs.
-    monitor, patience, threshold, threshold_mode, lower_is_better, sink, \
-            load_best
-        As in :class:`skorch.callbacks.EarlyStopping`.
+
+    Attributes
+    ----------
+    best_epoch_ : int
+        The best epoch so far (1-based, as skorch's history).
+    best_score_ : float or None
+        The best score so far.
+    best_tie_breaker_ : float
+        The ``tie_breaker`` value at the best epoch.
+    best_model_weights_ : dict or None
+        A copy of the module's ``state_dict`` at the best epoch, with
+        ``load_best=True``.
+    misses_ : int
+        Epochs since the last improvement.
     """
 
     def __init__(
@@ -161,44 +192,87 @@ class TieBreakingEarlyStopping(EarlyStopping):
         load_best=False,
         tie_breaker="valid_loss",
     ):
-        super().__init__(
-            monitor=monitor,
-            patience=patience,
-            threshold=threshold,
-            threshold_mode=threshold_mode,
-            lower_is_better=lower_is_better,
-            sink=sink,
-            load_best=load_best,
-        )
+        self.monitor = monitor
+        self.patience = patience
+        self.threshold = threshold
+        self.threshold_mode = threshold_mode
+        self.lower_is_better = lower_is_better
+        self.sink = sink
+        self.load_best = load_best
         self.tie_breaker = tie_breaker
 
     def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
+        if self.threshold_mode not in ("rel", "abs"):
+            raise ValueError(
+                f"threshold_mode must be 'rel' or 'abs', got {self.threshold_mode!r}."
+            )
+        self.misses_, self.best_epoch_ = 0, 0
+        self.best_model_weights_ = None
         self.best_score_, self.best_tie_breaker_ = None, np.inf
-        self._current_tie_breaker = np.inf
+        # The score an epoch must beat to improve: the best score moved by
+        # the threshold.
+        self._to_beat = np.inf if self.lower_is_better else -np.inf
 
     def on_epoch_end(self, net, **kwargs):
-        self._current_tie_breaker = net.history[-1, self.tie_breaker]
-        super().on_epoch_end(net, **kwargs)
+        score = net.history[-1, self.monitor]
+        tie_breaker = net.history[-1, self.tie_breaker]
+        if not self._improves(score, tie_breaker):
+            self.misses_ += 1
+        else:
+            self.misses_ = 0
+            best = self.best_score_ if self.best_score_ is not None else score
+            self.best_score_ = (min if self.lower_is_better else max)(best, score)
+            self.best_tie_breaker_ = tie_breaker
+            self._to_beat = score - self._sign * self._tolerance(score)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.load_best:
+                self.best_model_weights_ = deepcopy(net.module_.state_dict())
+        if self.misses_ == self.patience:
+            self._print(
+                f"Stopping since {self.monitor} has not improved in the last "
+                f"{self.patience} epochs.",
+                net.verbose,
+            )
+            raise KeyboardInterrupt
 
-    def _is_tie(self, score):
-        """Whether ``score`` is within ``threshold`` of the best score."""
-        if self.best_score_ is None:
-            return False
+    def on_train_end(self, net, **kwargs):
+        if (
+            self.load_best
+            and self.best_epoch_ != net.history[-1, "epoch"]
+            and self.best_model_weights_ is not None
+        ):
+            net.module_.load_state_dict(self.best_model_weights_)
+            self._print(
+                f"Restoring best model from epoch {self.best_epoch_}.", net.verbose
+            )
+
+    @property
+    def _sign(self):
+        """+1 when lower scores are better, -1 otherwise."""
+        return 1 if self.lower_is_better else -1
+
+    def _tolerance(self, score):
+        """The change of ``score`` deemed insignificant."""
+        if self.threshold_mode == "rel":
+            return self.threshold * score
+        return self.threshold
+
+    def _improves(self, score, tie_breaker):
+        """Whether ``score`` beats the best one, or ties it with a lower
+        ``tie_breaker``."""
+        better = self._sign * (self._to_beat - score) > 0
+        if better or self.best_score_ is None:
+            return better
         tolerance = self.threshold
         if self.threshold_mode == "rel":
             tolerance *= abs(self.best_score_)
-        return abs(score - self.best_score_) <= tolerance
+        tie = abs(score - self.best_score_) <= tolerance
+        return tie and tie_breaker < self.best_tie_breaker_
 
-    def _is_score_improved(self, score):
-        better = super()._is_score_improved(score)
-        tie = self._is_tie(score) and self._current_tie_breaker < self.best_tie_breaker_
-        if not (better or tie):
-            return False
-        best = self.best_score_ if self.best_score_ is not None else score
-        self.best_score_ = (min if self.lower_is_better else max)(best, score)
-        self.best_tie_breaker_ = self._current_tie_breaker
-        return True
+    def _print(self, text, verbose):
+        """Send ``text`` to the sink; to ``print`` only when verbose."""
+        if self.sink is not print or verbose:
+            self.sink(text)
 
 
 def training_callbacks(estimator, validate, class_weight=None):
