@@ -455,7 +455,7 @@ class SetpointRecommender(BaseEstimator):
                     if after[entry] < self.threshold:
                         setpoints[entry] = x
                         after[entry] = before[i]
-                        reasons[entry] = self._failure(x)
+                        reasons[entry] = self._failure(x, before[i])
         current = np.repeat(X, k, axis=0)
         changes = np.where(np.isnan(current), 0.0, setpoints - current)
         columns = getattr(self, "feature_names_in_", None)
@@ -518,13 +518,12 @@ class SetpointRecommender(BaseEstimator):
         )
         return points, where, cost
 
-    def _search(self, x, p_before, excluded):
+    def _search(self, x, p_before, excluded, actionable=None):
         """Greedy forward search from x: the point, its probability and the
         first column changed."""
+        actionable = self.actionable_ if actionable is None else actionable
         free = [
-            j
-            for j in np.flatnonzero(self.actionable_ & ~np.isnan(x))
-            if j not in excluded
+            j for j in np.flatnonzero(actionable & ~np.isnan(x)) if j not in excluded
         ]
         point, p, changed = x.copy(), p_before, []
         while len(changed) < self.max_changes and p < self.threshold:
@@ -566,22 +565,22 @@ class SetpointRecommender(BaseEstimator):
             point, p = trials[ok[0]], float(proba[ok[0]])
         return point, p
 
-    def _failure(self, x):
-        """Why no valid change was found: non-actionable columns that would
-        reach the target alone, or the general reason."""
+    def _failure(self, x, p_before):
+        """Why no valid change was found. If the same search with every
+        column actionable succeeds, the non-actionable columns it changes
+        are named as the drivers."""
         if not (self.actionable_ & ~np.isnan(x)).any():
             return "no actionable column has a reading"
-        locked = np.flatnonzero(~self.actionable_ & ~np.isnan(x))
-        points, where, _ = self._candidates(x, locked)
-        if where.size:
-            proba = self._proba(points)
-            drivers = np.unique(where[proba >= self.threshold])
-            if drivers.size:
-                names = getattr(self, "feature_names_in_", None)
-                labels = [
-                    str(names[j]) if names is not None else str(j) for j in drivers
-                ]
-                return "drivers not actionable: " + ", ".join(labels)
+        everything = np.ones_like(self.actionable_)
+        point, p, _ = self._search(x, p_before, [], actionable=everything)
+        changed = ~self.actionable_ & (point != x) & ~np.isnan(x)
+        if p >= self.threshold and changed.any():
+            names = getattr(self, "feature_names_in_", None)
+            labels = [
+                str(names[j]) if names is not None else str(j)
+                for j in np.flatnonzero(changed)
+            ]
+            return "drivers not actionable: " + ", ".join(labels)
         return (
             f"no change of <= {self.max_changes} sensors within bounds reaches "
             f"{self.target!r}"
