@@ -488,7 +488,7 @@ class SetpointRecommender(BaseEstimator):
         column = names[j] if names is not None else j
         low, high = self.bounds_[j]
         raise ValueError(
-            f"{type(self).__name__}: the reading {X[i, j]!r} of column "
+            f"{type(self).__name__}: the reading {float(X[i, j])!r} of column "
             f"{column!r} at row {i} lies outside its feasible bounds "
             f"[{low:g}, {high:g}] ({int(outside.sum())} reading(s) outside in "
             "all). Check the reading, or widen `bounds`."
