@@ -184,7 +184,7 @@ class SetpointRecommender(BaseEstimator):
 
     See Also
     --------
-    sksteel.inspection.shapley_values : Which sensors drive a prediction.
+    sksteel.models.SteelNetClassifier.explain : Which sensors point to a defect.
 
     Examples
     --------
