@@ -38,23 +38,39 @@ FRACTION_COLUMNS = tuple(f"defect_fraction_{c}" for c in DEFECT_CLASSES)
 INTENSITY_WEIGHTS = (1.0, 1.5, 2.0, 1.2)
 
 _SENSOR_ROWS = [
-    # name, unit, normal low, normal high, failure probability (paper 2.2.2)
-    ("surface_cleanliness", "%", 95.0, 100.0, 0.15),
-    ("ambient_humidity", "%", 40.0, 50.0, 0.10),
-    ("spray_pressure", "bar", 2.5, 3.0, 0.20),
-    ("coating_viscosity", "cP", 80.0, 100.0, 0.12),
-    ("curing_temperature", "degC", 180.0, 200.0, 0.25),
-    ("curing_time", "min", 20.0, 25.0, 0.08),
-    ("water_jet_pressure", "bar", 180.0, 200.0, 0.20),
-    ("water_flow_rate", "L/min", 100.0, 120.0, 0.18),
-    ("vibration", "mm/s RMS", 2.0, 4.0, 0.30),
-    ("drive_load", "kN", 10.0, 15.0, 0.12),
+    # name, unit, normal low, normal high, failure probability (paper 2.2.2),
+    # actionable, feasible low, feasible high (sksteel's choices, see the
+    # data set card): a plant can set or restore every reading but the
+    # ambient humidity; the feasible range holds every physically plausible
+    # reading, wider than the normal range and than every class range.
+    ("surface_cleanliness", "%", 95.0, 100.0, 0.15, True, 0.0, 100.0),
+    ("ambient_humidity", "%", 40.0, 50.0, 0.10, False, 0.0, 100.0),
+    ("spray_pressure", "bar", 2.5, 3.0, 0.20, True, 0.5, 6.0),
+    ("coating_viscosity", "cP", 80.0, 100.0, 0.12, True, 40.0, 200.0),
+    ("curing_temperature", "degC", 180.0, 200.0, 0.25, True, 100.0, 260.0),
+    ("curing_time", "min", 20.0, 25.0, 0.08, True, 10.0, 40.0),
+    ("water_jet_pressure", "bar", 180.0, 200.0, 0.20, True, 100.0, 250.0),
+    ("water_flow_rate", "L/min", 100.0, 120.0, 0.18, True, 60.0, 160.0),
+    ("vibration", "mm/s RMS", 2.0, 4.0, 0.30, True, 0.0, 15.0),
+    ("drive_load", "kN", 10.0, 15.0, 0.12, True, 0.0, 30.0),
 ]
 
 #: The ten process sensors, in the paper's order: unit, normal operating range
-#: (``low``, ``high``) and the probability that the sensor fails.
+#: (``low``, ``high``), the probability that the sensor fails, whether a plant
+#: can set or restore the reading (``actionable``) and the physical limits a
+#: setpoint may take (``feasible_low``, ``feasible_high``).
 SENSORS = pd.DataFrame(
-    _SENSOR_ROWS, columns=["name", "unit", "low", "high", "failure_probability"]
+    _SENSOR_ROWS,
+    columns=[
+        "name",
+        "unit",
+        "low",
+        "high",
+        "failure_probability",
+        "actionable",
+        "feasible_low",
+        "feasible_high",
+    ],
 ).set_index("name")
 
 #: Sensor column names, in order.

@@ -301,10 +301,13 @@ def sensor_table_rst():
 
     rows = [
         [f"``{name}``", row["unit"], f"{row['low']:g} - {row['high']:g}",
-         f"{row['failure_probability']:.2f}"]
+         f"{row['failure_probability']:.2f}",
+         f"{row['feasible_low']:g} - {row['feasible_high']:g}",
+         "yes" if row["actionable"] else "no"]
         for name, row in SENSORS.iterrows()
     ]
-    header = ["column", "unit", "normal range", "failure probability"]
+    header = ["column", "unit", "normal range", "failure probability",
+              "feasible range", "actionable"]
     return list_table(header, rows)
 
 
