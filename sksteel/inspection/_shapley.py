@@ -29,6 +29,18 @@ __all__ = ["shapley_values"]
 _DEFAULT_BATCH_SIZE = 65_536
 
 
+class _ShapleyBunch(Bunch):
+    """A Bunch whose ``values`` attribute is the values table.
+
+    ``dict.values`` would otherwise shadow the key: ``result.values`` must be
+    the DataFrame, as in the docs; ``result["values"]`` works either way.
+    """
+
+    @property
+    def values(self):
+        return self["values"]
+
+
 def _as_frame(estimator, X):
     """``X`` as a float DataFrame, checked against the columns seen in fit."""
     seen = getattr(estimator, "feature_names_in_", None)
@@ -280,7 +292,8 @@ def shapley_values(
     Returns
     -------
     result : :class:`~sklearn.utils.Bunch`
-        With the following attributes:
+        With the following attributes (``result.values`` is the table, not
+        ``dict.values``):
 
         values : DataFrame of shape (n_samples, n_players)
             The Shapley values, indexed like ``X``, one column per feature or
@@ -382,7 +395,7 @@ def shapley_values(
     values = np.where(active, values, 0.0)
 
     index = frame.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(n_rows)
-    return Bunch(
+    return _ShapleyBunch(
         values=pd.DataFrame(values, index=index, columns=names),
         base_values=pd.Series(base, index=index, name="base_value"),
         predictions=pd.Series(prediction, index=index, name="prediction"),
