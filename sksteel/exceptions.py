@@ -8,6 +8,7 @@ __all__ = [
     "ImageReadWarning",
     "MissingImagesWarning",
     "ModelVersionWarning",
+    "NaNUnsupportedError",
     "NotFittedError",
     "RLEError",
     "SksteelWarning",
@@ -33,6 +34,20 @@ class RLEError(DataFormatError):
     --------
     >>> from sksteel.exceptions import RLEError
     >>> issubclass(RLEError, ValueError)
+    True
+    """
+
+
+class NaNUnsupportedError(ValueError):
+    """An estimator cannot take missing readings (NaN) where sksteel needs it to.
+
+    Raised by :func:`sksteel.inspection.shapley_values`, whose coalitions are
+    rows with readings missing.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import NaNUnsupportedError
+    >>> issubclass(NaNUnsupportedError, ValueError)
     True
     """
 
