@@ -16,7 +16,6 @@ from sksteel.exceptions import DataFormatError, NaNUnsupportedError
 from sksteel.inspection import shapley_values
 from sksteel.models import SteelNetClassifier
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 COLUMNS = ["a", "b", "c", "d", "e"]
 
