@@ -18,6 +18,7 @@ Subcommands:
 import argparse
 import csv
 import errno
+import functools
 import os
 import re
 import shlex
@@ -386,10 +387,10 @@ def _remove_stale_temporaries(folder, started):
         return
     for entry in entries:
         # save_model writes its own temporary file beside ours: ".<ours>..."
-        name = entry.name.removeprefix(".")
-        if not (entry.name.startswith(TEMP_PREFIX) or name.startswith(TEMP_PREFIX)):
+        if not entry.name.startswith((TEMP_PREFIX, "." + TEMP_PREFIX)):
             continue
-        pid = name.removeprefix(TEMP_PREFIX).split("-")[0]
+        start = entry.name.index(TEMP_PREFIX) + len(TEMP_PREFIX)
+        pid = entry.name[start:].split("-")[0]
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
@@ -644,7 +645,10 @@ def _predict(args, argv):
     predictions.index.name = "row"
     if not args.raw_text:
         predictions = _spreadsheet_safe(predictions)
-    _write_output(predictions.to_csv, out, args.force, inputs)
+    # CRLF lines (RFC 4180): Python's csv module then quotes a lone "\r"
+    # too, which would otherwise end the row in the eyes of a reader
+    write = functools.partial(predictions.to_csv, lineterminator="\r\n")
+    _write_output(write, out, args.force, inputs)
     print(f"Wrote {len(predictions)} predictions to {out}.")
     return 0
 
