@@ -16,6 +16,7 @@ __all__ = [
     "INTENSITY_WEIGHTS",
     "SENSORS",
     "SENSOR_NAMES",
+    "TEMP_PREFIX",
     "failure_rates",
 ]
 
@@ -36,6 +37,10 @@ FRACTION_COLUMNS = tuple(f"defect_fraction_{c}" for c in DEFECT_CLASSES)
 
 #: Intensity weights w_c of ``intensity = sum_c w_c * f_c`` (paper 2.1.1).
 INTENSITY_WEIGHTS = (1.0, 1.5, 2.0, 1.2)
+
+#: Start of the name of every temporary file sksteel writes beside an output;
+#: a later run removes the ones a killed run left behind.
+TEMP_PREFIX = ".sksteel-tmp-"
 
 _SENSOR_ROWS = [
     # name, unit, normal low, normal high, failure probability (paper 2.2.2),

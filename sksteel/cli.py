@@ -17,9 +17,14 @@ Subcommands:
 
 import argparse
 import csv
+import errno
+import functools
 import os
+import re
 import shlex
+import shutil
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -28,7 +33,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from . import __version__
-from ._schema import SENSOR_NAMES
+from ._schema import SENSOR_NAMES, TEMP_PREFIX
 from .exceptions import DataFormatError, NotFittedError
 
 __all__ = ["main"]
@@ -149,9 +154,12 @@ def _first_non_utf8_byte(path):
     return None
 
 
-def _read_table(path):
+def _read_table(path, text_columns=()):
     """The CSV at ``path``; empty cells (and ``NA``, ``NaN``) become NaN.
 
+    The ``text_columns`` present (ids carried into an output) are read as
+    text, as written: no number guessing and no missing value, so that
+    ``007``, ``NA`` and an empty cell come back unchanged.
     Spaces after a comma are skipped. A file that is not UTF-8 text or not
     a CSV table is refused with a message saying so, and so is a table
     that :func:`_check_layout` refuses.
@@ -182,6 +190,14 @@ def _read_table(path):
         table.iloc[:, text] = pd.read_csv(
             path, usecols=text, dtype=str, skipinitialspace=True, low_memory=False
         ).to_numpy()
+    kept = [i for i, name in enumerate(table.columns) if name in text_columns]
+    if kept:
+        as_written = pd.read_csv(
+            path, usecols=kept, dtype=str, keep_default_na=False,
+            skipinitialspace=True, low_memory=False,
+        )
+        for position, name in zip(kept, table.columns[kept]):
+            table[name] = as_written.iloc[:, kept.index(position)].to_numpy(object)
     return table
 
 
@@ -289,13 +305,16 @@ def _feature_columns(table, features, path):
     return names
 
 
-def _check_output(out, force, table_path):
-    """Refuse to replace the input table, or an existing file without --force."""
+def _check_output(out, force, inputs):
+    """Check ``--out`` before the long work starts.
+
+    It must not be one of the ``inputs`` (``{what: path}``), a folder, or an
+    existing file without ``force``; its folder must exist and be writable.
+    The temporary files that killed runs left in that folder are removed.
+    """
+    started = time.time()
     out = Path(out)
-    if out.exists() and Path(table_path).exists() and out.samefile(table_path):
-        raise FileExistsError(
-            f"The output {str(out)!r} is the input table; choose another `--out`."
-        )
+    _refuse_inputs(out, inputs)
     if out.is_dir():
         raise IsADirectoryError(
             f"`--out` {str(out)!r} is a folder; give the path of a file in it."
@@ -310,7 +329,164 @@ def _check_output(out, force, table_path):
             f"The folder {str(out.parent)!r} of `--out` does not exist; create it "
             "first."
         )
+    _remove_stale_temporaries(out.parent, started)
+    _check_writable(out.parent)
     return out
+
+
+def _refuse_inputs(out, inputs):
+    """Refuse an output that is one of the ``inputs``, ``--force`` or not."""
+    for what, path in inputs.items():
+        if _same_file(out, Path(path)):
+            raise FileExistsError(
+                f"The output {str(out)!r} is the {what} {str(path)!r}; sksteel "
+                "never writes over its inputs, even with `--force`. Choose "
+                "another `--out`."
+            )
+
+
+def _same_file(a, b):
+    """Whether ``a`` and ``b`` are one file (through links too)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _check_writable(folder):
+    """Create and remove a file in ``folder``, or say that it is not writable."""
+    probe = _temporary_path(folder / "probe")
+    try:
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise PermissionError(
+            f"Cannot write into {str(folder)!r}, the folder of `--out` "
+            f"({error.strerror}); choose a folder you can write to, or change "
+            "its permissions."
+        ) from error
+    probe.unlink()
+
+
+def _temporary_path(out):
+    """A new name beside ``out``: the prefix, the process id, a random part."""
+    # the process id tells a later run whether the writer is still running
+    name = f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:16]}-{out.name[-100:]}"
+    return out.with_name(name)
+
+
+def _remove_stale_temporaries(folder, started):
+    """Remove the temporary files in ``folder`` that runs killed before
+    ``started`` (a time) left behind; those of running writers are kept."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        # save_model writes its own temporary file beside ours: ".<ours>..."
+        if not entry.name.startswith((TEMP_PREFIX, "." + TEMP_PREFIX)):
+            continue
+        start = entry.name.index(TEMP_PREFIX) + len(TEMP_PREFIX)
+        pid = entry.name[start:].split("-")[0]
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            if entry.stat(follow_symlinks=False).st_mtime >= started:
+                continue
+            if pid.isdigit() and _is_running(int(pid)):
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            pass  # gone meanwhile, or not ours to remove
+
+
+def _is_running(pid):
+    """Whether a process ``pid`` runs on this machine (unknown: False)."""
+    if os.name != "posix":
+        return False  # os.kill would end the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_output(write, out, force, inputs):
+    """Publish an output that ``write(path)`` writes to a temporary file.
+
+    The temporary file is beside ``out`` and carries :data:`TEMP_PREFIX`.
+    With ``force`` it replaces ``out`` (``os.replace``); without, it is
+    hard-linked to ``out``, which fails if ``out`` exists, whatever ran
+    meanwhile: of concurrent writers exactly one succeeds.
+    """
+    temporary = _temporary_path(out)
+    os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    try:
+        write(temporary)
+        _refuse_inputs(out, inputs)
+        if force:
+            os.replace(temporary, out)
+        else:
+            _publish_new(temporary, out)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _publish_new(temporary, out):
+    """Give ``temporary`` the name ``out``, which must not exist."""
+    try:
+        try:
+            os.link(temporary, out)
+        except OSError as error:
+            no_links = (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK)
+            if isinstance(error, FileExistsError) or error.errno not in no_links:
+                raise
+            # a file system without hard links: create ``out`` exclusively
+            with open(temporary, "rb") as source, open(out, "xb") as target:
+                shutil.copyfileobj(source, target)
+    except FileExistsError:
+        raise FileExistsError(
+            f"{str(out)!r} was created by another program while this command "
+            "ran, and is kept as it is; pass `--force` to replace it, or choose "
+            "another `--out`."
+        ) from None
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: A plain decimal number, which a spreadsheet reads as that number.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _spreadsheet_safe_text(text):
+    """``text`` with a leading ``'`` when a spreadsheet would evaluate it."""
+    if _NUMBER.fullmatch(text):
+        return text
+    # some spreadsheets skip leading spaces and quotes before a formula
+    after_blanks = text.lstrip(" \t\r\n'\"")
+    if text.startswith(_FORMULA_STARTS) or after_blanks.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def _spreadsheet_safe(frame):
+    """``frame`` with its text cells and headers made spreadsheet-safe;
+    numeric columns are kept as they are."""
+    safe = frame.copy()
+    for column in frame.columns:
+        if not is_numeric_dtype(frame[column]):
+            safe[column] = frame[column].map(
+                lambda value: _spreadsheet_safe_text(value)
+                if isinstance(value, str) else value
+            )
+    safe.columns = [_spreadsheet_safe_text(str(column)) for column in frame.columns]
+    return safe
 
 
 def _add_output(parser, metavar, help):
@@ -364,7 +540,8 @@ def _fit(args, argv):
     from .io import save_model
     from .models import SteelNetClassifier
 
-    out = _check_output(args.out, args.force, args.table)
+    inputs = {"input table": args.table}
+    out = _check_output(args.out, args.force, inputs)
     table = _read_table(args.table)
     features = _feature_columns(table, args.features, args.table)
     _require_columns(table, [args.target], args.table, "target")
@@ -397,7 +574,9 @@ def _fit(args, argv):
     model = SteelNetClassifier(
         max_epochs=args.max_epochs, random_state=args.random_state
     ).fit(X, y.to_numpy(), intensity=intensity)
-    save_model(model, out, overwrite=args.force)
+    _write_output(
+        lambda path: save_model(model, path, overwrite=True), out, args.force, inputs
+    )
     print(
         f"Trained SteelNet on {len(X)} rows, {len(features)} features, classes "
         f"{model.classes_.tolist()}{' and intensity' if intensity is not None else ''}"
@@ -418,7 +597,11 @@ def _add_predict(subparsers):
             "with one) and the top sensors with their attribution weights. "
             "The table is comma-separated UTF-8 text; columns are matched by "
             "name, in any order; other columns are ignored; empty cells are "
-            "missing readings."
+            "missing readings. Id cells are written back exactly as read. "
+            "Text cells and headers that a spreadsheet would read as a "
+            "formula (starting with =, +, -, @, a tab or a carriage return, "
+            "also after spaces or quotes) get a leading ' (as OWASP "
+            "recommends); numbers, including text such as -5, are kept."
         ),
     )
     parser.add_argument("model", metavar="MODEL.skops", help="the model file")
@@ -428,13 +611,19 @@ def _add_predict(subparsers):
         "--top-k", metavar="K", type=_positive_int, default=3,
         help="number of most-attributed sensors per row (default: %(default)s)",
     )
+    parser.add_argument(
+        "--raw-text", action="store_true",
+        help="write text cells as they are, without the leading ' that keeps "
+        "a spreadsheet from evaluating formulas",
+    )
     parser.set_defaults(handler=_predict)
 
 
 def _predict(args, argv):
     from .io import load_model
 
-    out = _check_output(args.out, args.force, args.table)
+    inputs = {"model file": args.model, "input table": args.table}
+    out = _check_output(args.out, args.force, inputs)
     model = load_model(args.model)
     features = getattr(model, "feature_names_in_", None)
     if features is None:
@@ -443,9 +632,10 @@ def _predict(args, argv):
             "so the table's columns cannot be matched to it; train it on a "
             "DataFrame (or with `sksteel fit`)."
         )
-    table = _read_table(args.table)
+    carried = [c for c in _ID_COLUMNS if c not in features]
+    table = _read_table(args.table, text_columns=carried)
     _require_columns(table, list(features), args.table, "feature")
-    ids = [c for c in _ID_COLUMNS if c in table.columns and c not in features]
+    ids = [c for c in carried if c in table.columns]
     X = _numeric_columns(table, list(features), args.table)
     predictions = _predictions(model, X, args.top_k)
     ignored = [c for c in table.columns if c not in features and c not in ids]
@@ -453,7 +643,12 @@ def _predict(args, argv):
         print(f"sksteel: note: ignoring columns {ignored!r}", file=sys.stderr)
     predictions = pd.concat([table[ids], predictions], axis=1)
     predictions.index.name = "row"
-    _write_csv_atomically(predictions, out)
+    if not args.raw_text:
+        predictions = _spreadsheet_safe(predictions)
+    # CRLF lines (RFC 4180): Python's csv module then quotes a lone "\r"
+    # too, which would otherwise end the row in the eyes of a reader
+    write = functools.partial(predictions.to_csv, lineterminator="\r\n")
+    _write_output(write, out, args.force, inputs)
     print(f"Wrote {len(predictions)} predictions to {out}.")
     return 0
 
@@ -478,16 +673,6 @@ def _predictions(model, X, top_k):
             columns[f"top_sensor_{rank + 1}"] = names[:, rank]
             columns[f"top_weight_{rank + 1}"] = weights[:, rank]
     return pd.DataFrame(columns, index=X.index)
-
-
-def _write_csv_atomically(frame, out):
-    """Write ``frame`` to a temporary file beside ``out``, then rename it."""
-    temporary = out.with_name(f".{out.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        frame.to_csv(temporary)
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _parser():

@@ -9,6 +9,7 @@ runs them too and checks each outcome is the expected kind.
 """
 
 import contextlib
+import csv
 import io
 import re
 import tempfile
@@ -235,6 +236,10 @@ def _regressor(kind):
     return run
 
 
+#: Ids pandas would read as numbers or missing, and one a spreadsheet evaluates.
+ODD_IDS = ["007", "9007199254740993", "NA", "", "=1+1"]
+
+
 def _cli_predict(change):
     def run(folder):
         from sksteel.datasets import SENSOR_NAMES
@@ -245,11 +250,21 @@ def _cli_predict(change):
         elif change == "blank_cells":
             frame = frame.copy()
             frame.loc[frame.index[:2], SENSOR_NAMES[0]] = np.nan
+        elif change == "odd_ids":
+            frame = frame.assign(image_id=ODD_IDS)
         table = _table(folder, frame)
         out = folder / "predictions.csv"
+        options = []
         if change == "existing_output":
             out.write_text("kept\n")
-        return _cli(["predict", _model_file(folder), table, "--out", out])
+        elif change == "model_as_output":
+            out, options = _model_file(folder), ["--force"]
+        result = _cli(["predict", _model_file(folder), table, "--out", out, *options])
+        if change == "odd_ids":
+            with open(out, newline="") as file:
+                ids = [row["image_id"] for row in csv.DictReader(file)]
+            result += f"; the ids are written as {ids!r}"
+        return result
 
     return run
 
@@ -323,6 +338,11 @@ def cases():
              _cli_predict("missing_column")),
         Case("sksteel predict", "an output file that already exists", "error",
              _cli_predict("existing_output")),
+        Case("sksteel predict",
+             f"ids that look like numbers or formulas (``{ODD_IDS!r}``)",
+             "works", _cli_predict("odd_ids")),
+        Case("sksteel predict", "``--out`` naming the model file, with ``--force``",
+             "error", _cli_predict("model_as_output")),
         Case("sksteel fit", "a CSV file cut off in the middle", "error",
              _cli_fit_truncated),
         Case("load_model", "a skops file holding a type sksteel does not trust",
