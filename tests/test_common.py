@@ -2,10 +2,10 @@
 estimator that :func:`sksteel.utils.all_estimators` finds."""
 
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
 from imblearn.utils.estimator_checks import (
     parametrize_with_checks as parametrize_with_imblearn_checks,
 )
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.estimator_checks import (
     check_do_not_raise_errors_in_init_or_set_params,
     check_estimator_cloneable,

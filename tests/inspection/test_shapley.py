@@ -16,7 +16,6 @@ from sksteel.exceptions import DataFormatError, NaNUnsupportedError
 from sksteel.inspection import shapley_values
 from sksteel.models import SteelNetClassifier
 
-
 COLUMNS = ["a", "b", "c", "d", "e"]
 
 
