@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import _refuse_infinity
 from ..exceptions import DataFormatError, NaNUnsupportedError
 
 __all__ = ["shapley_values"]
@@ -67,13 +68,7 @@ def _as_frame(estimator, X):
             )
         names = list(seen) if seen is not None else list(range(values.shape[1]))
         frame = pd.DataFrame(values, columns=names)
-    if np.isinf(frame.to_numpy()).any():
-        columns = frame.columns[np.isinf(frame.to_numpy()).any(axis=0)]
-        raise ValueError(
-            f"X contains infinity in the column(s) {list(columns)!r}. NaN marks a "
-            "missing reading; replace inf with NaN where the reading is missing, "
-            "e.g. `X.replace([np.inf, -np.inf], np.nan)`."
-        )
+    _refuse_infinity(estimator, frame.to_numpy())
     return frame
 
 
