@@ -126,7 +126,7 @@ def bench_overhead(data):
     X_train, y_train, s_train = X.iloc[train], y.iloc[train], intensity[train]
     clf = SteelNetClassifier(
         max_epochs=N_EPOCHS,
-        patience=N_EPOCHS,  # never stops early: exactly 50 epochs
+        n_iter_no_change=N_EPOCHS,  # never stops early: exactly 50 epochs
         attribution_prior=data.attribution_prior,
         random_state=0,
     )

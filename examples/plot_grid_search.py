@@ -36,7 +36,7 @@ sklearn.set_config(enable_metadata_routing=True)
 steelnet = SteelNetClassifier(
     attribution_prior=data.attribution_prior,
     max_epochs=2 if QUICK else 30,
-    patience=5,
+    n_iter_no_change=5,
     random_state=0,
 ).set_fit_request(intensity=True)
 

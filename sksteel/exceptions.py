@@ -4,9 +4,11 @@ from sklearn.exceptions import NotFittedError
 
 __all__ = [
     "DataFormatError",
+    "DeviceUnavailableError",
     "ImageReadError",
     "ImageReadWarning",
     "MissingImagesWarning",
+    "ModelFileError",
     "ModelVersionWarning",
     "NaNUnsupportedError",
     "NotFittedError",
@@ -108,6 +110,39 @@ class UntrustedModelError(DataFormatError):
     --------
     >>> from sksteel.exceptions import DataFormatError, UntrustedModelError
     >>> issubclass(UntrustedModelError, DataFormatError)
+    True
+    """
+
+
+class ModelFileError(DataFormatError):
+    """A model file is damaged, truncated or inconsistent.
+
+    Raised by :func:`sksteel.io.load_model`, naming the file and what is
+    wrong: it is not a zip archive (nor a pickle), it is truncated, an
+    archive member is missing or unreadable, its metadata is malformed, it
+    was written in an earlier format version, it holds no model of a kind
+    sksteel knows, or the stored weights disagree with the stored
+    hyperparameters. Nothing in such a file is trusted: the weights are
+    checked against the hyperparameters before any tensor is allocated.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import DataFormatError, ModelFileError
+    >>> issubclass(ModelFileError, DataFormatError)
+    True
+    """
+
+
+class DeviceUnavailableError(ValueError):
+    """The torch device an estimator was asked to use is not available.
+
+    Raised by the torch estimators' ``fit`` for, say, ``device="cuda"`` on a
+    machine without a CUDA GPU; ``device="auto"`` picks what is available.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import DeviceUnavailableError
+    >>> issubclass(DeviceUnavailableError, ValueError)
     True
     """
 

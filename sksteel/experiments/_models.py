@@ -41,8 +41,8 @@ ABLATIONS = {
 
 #: Training length in the full and the quick run.
 _EPOCHS = {
-    False: {"max_epochs": 50, "patience": 10},
-    True: {"max_epochs": 5, "patience": 3},
+    False: {"max_epochs": 50, "n_iter_no_change": 10},
+    True: {"max_epochs": 5, "n_iter_no_change": 3},
 }
 
 

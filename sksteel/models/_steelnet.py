@@ -5,9 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -18,6 +18,7 @@ from skorch.helper import predefined_split
 from .._validation import _validate_readings
 from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss
+from ._base import _BaseTorchEstimator
 from ._inputs import (
     align_attribution_prior,
     column_names,
@@ -46,7 +47,7 @@ _FLOAT_DTYPES = (np.float64, np.float32)
 _EVAL_BATCH_SIZE = 1024
 
 
-class SteelNetClassifier(ClassifierMixin, BaseEstimator):
+class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     """SteelNet: defect class, intensity and sensor attribution (paper 2.2).
 
     A scikit-learn classifier whose ``fit`` builds and trains a skorch
@@ -117,16 +118,20 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         validation and prediction use batches of at least 1,024 rows.
     max_epochs : int, default=50
         Maximum number of epochs.
-    patience : int, default=10
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop when the validation score has not improved for
+        ``n_iter_no_change`` epochs and keep the weights of the best epoch.
+        False, or data too small for a stratified split (a class with fewer
+        than two samples, or fewer held-out rows than classes), trains on
+        everything for ``max_epochs``.
+    validation_fraction : float, default=0.15
+        Fraction of the training data held out when ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
         Epochs without improvement of the validation score before stopping.
         An epoch that ties the best score with a lower validation loss
         counts as an improvement, so training goes on while the model still
         improves on a plateau of, say, the accuracy.
-    validation_fraction : float or None, default=0.15
-        Fraction of the training data held out (stratified) for early
-        stopping. None, or data too small for a stratified split (a class
-        with fewer than two samples, or fewer held-out rows than classes),
-        trains on everything for ``max_epochs`` without early stopping.
     scoring : {"accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", \
             "loss"} or callable, default="accuracy"
         Validation score monitored by early stopping; a callable
@@ -136,13 +141,19 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
     callbacks : list of skorch callbacks or (name, callback) tuples, \
             default=None
         Extra callbacks appended to the net's (cloned at each fit).
-    device : str, default="auto"
-        Torch device; "auto" is "cuda" when available, else "cpu".
+    device : str or torch.device, default="auto"
+        Torch device; "auto" is "cuda" when available, else "cpu". A device
+        that is not available (say "cuda" without a GPU) raises
+        :class:`~sksteel.exceptions.DeviceUnavailableError` in ``fit``.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the weights, the batches and modality
-        dropout. An int gives identical predictions on CPU.
-    verbose : int, default=0
-        Above 0, prints skorch's per-epoch table during training.
+        dropout. An int gives identical predictions on CPU. Torch's global
+        random state (CPU and CUDA) is left untouched.
+    verbose : "auto" or int, default="auto"
+        "auto" shows a progress bar over the epochs with the validation
+        score (on stderr), once training has run for more than two seconds;
+        0 is silent; 1 prints one line per epoch; 2 or more prints skorch's
+        per-epoch table. Output that is not a terminal gets no colour codes.
 
     Attributes
     ----------
@@ -232,7 +243,8 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
     (2,)
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
+        **_BaseTorchEstimator._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
@@ -247,18 +259,10 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         "operating_ranges": ["array-like", dict, None],
         "attribution_prior": ["array-like", None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "scoring": [StrOptions({*VALIDATION_METRICS, "loss"}), callable],
         "callbacks": [list, None],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -283,13 +287,14 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         max_grad_norm=1.0,
         batch_size=64,
         max_epochs=50,
-        patience=10,
+        early_stopping=True,
         validation_fraction=0.15,
+        n_iter_no_change=10,
         scoring="accuracy",
         callbacks=None,
         device="auto",
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         self.alpha = alpha
         self.beta = beta
@@ -310,8 +315,9 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         self.max_grad_norm = max_grad_norm
         self.batch_size = batch_size
         self.max_epochs = max_epochs
-        self.patience = patience
+        self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.scoring = scoring
         self.callbacks = callbacks
         self.device = device
@@ -362,10 +368,8 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         self.intensity_mean_ = self.intensity_scale_ = None
         if intensity is not None:
             targets["intensity"] = self._intensity_target(intensity, y_index)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self._train(self._to_tensor(X), targets, y_index, seed)
-        self.history_ = self.net_.history
-        self.n_iter_ = len(self.history_)
+        self._train(self._to_tensor(X), targets, y_index, self._seed())
+        self._store_history()
         self.feature_attributions_ = self._class_attributions(X, y_index)
         return self
 
@@ -440,7 +444,8 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, X, targets, y_index, seed):
         """Build ``net_`` and fit it with torch's generator seeded by ``seed``."""
-        split = validation_split(y_index, self.validation_fraction, seed)
+        fraction = self.validation_fraction if self.early_stopping else None
+        split = validation_split(y_index, fraction, seed)
         train_split = None
         if split is not None:
             train, valid = split
@@ -448,16 +453,21 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
             train_split = predefined_split(Dataset(X[valid], valid_targets))
             X = X[train]
             targets = {key: value[train] for key, value in targets.items()}
-        self.net_ = self._build_net(train_split, validate=split is not None)
-        device = torch.device(self.net_.device)
-        with torch.random.fork_rng(devices=[] if device.type == "cpu" else None):
-            torch.manual_seed(seed)
+        self.net_ = self._build_net(
+            train_split, validate=split is not None, device=self._resolve_device()
+        )
+        with self._seeded(seed):
             self.net_.fit(X, targets)
 
-    def _build_net(self, train_split, validate):
-        device = self.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+    def _rebuild_net(self):
+        """The fitted net's configuration, for loading saved weights into."""
+        return self._build_net(
+            None, validate=False, device=self._resolve_device(fallback=True)
+        )
+
+    def _build_net(self, train_split, validate, device):
+        """The skorch net, not initialised, configured from the fitted attributes."""
+        progress, settings = self._verbosity_callbacks()
         standardised_ranges = standardise(
             self.operating_ranges_, self.mean_[:, None], self.scale_[:, None]
         )
@@ -491,12 +501,12 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
             iterator_valid=TensorBatches,
             iterator_valid__batch_size=max(self.batch_size, _EVAL_BATCH_SIZE),
             train_split=train_split,
-            callbacks=training_callbacks(self, validate, self._class_weight),
+            callbacks=training_callbacks(
+                self, validate, self._class_weight, progress=progress
+            ),
             predict_nonlinearity=softmax,
             device=device,
-            verbose=self.verbose,
-            # Silent nets skip formatting the per-epoch table altogether.
-            **({} if self.verbose else {"callbacks__print_log": None}),
+            **settings,
         )
 
     def _outputs(self, X):

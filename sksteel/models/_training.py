@@ -275,12 +275,14 @@ class TieBreakingEarlyStopping(Callback):
             self.sink(text)
 
 
-def training_callbacks(estimator, validate, class_weight=None):
+def training_callbacks(estimator, validate, class_weight=None, progress=()):
     """The paper's training callbacks, then the user's extra callbacks.
 
     Gradient clipping, a cosine learning-rate schedule over ``max_epochs``
     and, with a validation split, the validation score and early stopping
     that restores the best weights (ties broken by the validation loss).
+    The ``progress`` callbacks come after the validation score, so they
+    can show it, and before early stopping, so they see the last epoch.
     """
     callbacks = [
         (
@@ -309,13 +311,16 @@ def training_callbacks(estimator, validate, class_weight=None):
                 use_caching=True,
             )
             callbacks.append(("valid_score", scoring))
+        callbacks.extend(progress)
         stopping = TieBreakingEarlyStopping(
             monitor=monitor,
-            patience=estimator.patience,
+            patience=estimator.n_iter_no_change,
             lower_is_better=lower_is_better,
             load_best=True,
         )
         callbacks.append(("early_stopping", stopping))
+    else:
+        callbacks.extend(progress)
     return callbacks + clone(list(estimator.callbacks or []), safe=False)
 
 

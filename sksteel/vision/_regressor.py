@@ -3,22 +3,14 @@
 
 import os
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    RegressorMixin,
-    TransformerMixin,
-    _fit_context,
-    clone,
-)
-from sklearn.exceptions import NotFittedError
+from sklearn.base import RegressorMixin, TransformerMixin, _fit_context, clone
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
@@ -27,7 +19,8 @@ from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
 from .._schema import FRACTION_COLUMNS
-from ..exceptions import DataFormatError, ImageReadWarning
+from ..exceptions import DataFormatError, ImageReadWarning, NotFittedError
+from ..models._base import _BaseTorchEstimator
 from ..preprocessing import RLEDecoder
 from ._data import ImageDataset, check_images, image_paths
 from ._module import BACKBONES, FractionNet, load_backbone_weights
@@ -39,7 +32,7 @@ def _quiet(*args, **kwargs):
     """A message sink that drops messages (``verbose=0``)."""
 
 
-class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
+class DefectFractionRegressor(TransformerMixin, RegressorMixin, _BaseTorchEstimator):
     """ResNet regression of the four per-class defect pixel fractions of an image.
 
     Paper 2.1.1: a torchvision ResNet (ResNet-34 by default) with a
@@ -98,9 +91,10 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
     num_workers : int, default=0
         ``DataLoader`` worker processes reading images (0 reads in the main
         process).
-    device : str, default="auto"
+    device : str or torch.device, default="auto"
         Torch device; ``"auto"`` picks ``"cuda"`` when available, else
-        ``"cpu"``.
+        ``"cpu"``. A device that is not available (say ``"cuda"`` without a
+        GPU) raises :class:`~sksteel.exceptions.DeviceUnavailableError`.
     on_error : {"raise", "warn"}, default="raise"
         Missing, unreadable or wrongly sized images, or images of the other
         colour kind (grayscale among RGB images or the reverse), raise an
@@ -111,15 +105,20 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         Seeds weight initialisation, the validation split, shuffling and
         flips. The same value gives identical predictions on CPU. Torch's
         global random state is left untouched.
-    verbose : int, default=1
-        0 is silent; otherwise an epoch table and progress bars (tqdm) on
-        training, and a progress bar on inference that takes more than two
-        seconds.
+    verbose : "auto" or int, default="auto"
+        "auto" shows a progress bar over the epochs with the validation loss
+        (on stderr) once training has run for more than two seconds, and one
+        over the batches of an inference that takes more than two seconds;
+        0 is silent; 1 prints one line per epoch; 2 or more prints skorch's
+        per-epoch table and a progress bar over each epoch's batches. Output
+        that is not a terminal gets no colour codes.
 
     Attributes
     ----------
     net_ : skorch.NeuralNetRegressor
-        The fitted network (``net_.module_``, ``net_.history``).
+        The fitted network (``net_.module_``).
+    history_ : skorch.History
+        Per-epoch training record (``train_loss``, ``valid_loss``, ...).
     image_colour_ : {"grayscale", "RGB"}
         The colour kind of the training images; images of the other kind are
         refused by `predict` and `transform`.
@@ -155,21 +154,12 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **_BaseTorchEstimator._parameter_constraints,
         "backbone": [StrOptions(set(BACKBONES))],
         "weights": [None, str, os.PathLike],
         "image_size": [tuple, list],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
-        "device": [str, torch.device],
         "on_error": [StrOptions({"raise", "warn"})],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -189,7 +179,7 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         device="auto",
         on_error="raise",
         random_state=None,
-        verbose=1,
+        verbose="auto",
     ):
         self.backbone = backbone
         self.weights = weights
@@ -233,14 +223,13 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         usable, self.image_colour_ = check_images(
             paths, on_error=self.on_error, decode=True
         )
-        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.net_ = self._train(paths[usable], targets[usable], seed)
-        history = self.net_.history
-        self.n_iter_ = len(history)
+        seed = self._seed()
+        device = self._resolve_device()
+        with self._seeded(seed):
+            self.net_ = self._train(paths[usable], targets[usable], seed, device)
+        self._store_history()
         self.validation_loss_ = (
-            float(min(history[:, "valid_loss"])) if self.early_stopping else None
+            float(min(self.history_[:, "valid_loss"])) if self.early_stopping else None
         )
         return self
 
@@ -333,13 +322,16 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def _train(self, paths, targets, seed):
+    def _train(self, paths, targets, seed, device):
         """Build the skorch net and train it; returns the fitted net."""
         image_size, train, valid = self.image_size_, np.arange(len(paths)), None
         if self.early_stopping:
             train, valid = _validation_split(len(paths), self.validation_fraction, seed)
-        sink = print if self.verbose else _quiet
-        callbacks = [("progress", ProgressBar())] if self.verbose else []
+        callbacks, settings = self._verbosity_callbacks()
+        sink = print if settings["verbose"] else _quiet
+        if settings["verbose"] >= 2:
+            callbacks.append(("batch_progress", ProgressBar()))
+        valid_set = None
         if valid is not None:
             valid_set = ImageDataset(
                 paths[valid], targets[valid], image_size=image_size
@@ -352,24 +344,8 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
                     ),
                 )
             )
-        net = NeuralNetRegressor(
-            FractionNet,
-            module__backbone=self.backbone,
-            module__d_out=targets.shape[1],
-            criterion=torch.nn.MSELoss,
-            optimizer=torch.optim.AdamW,
-            lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=None if valid is None else predefined_split(valid_set),
-            callbacks=callbacks,
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(seed),
-            iterator_train__num_workers=self.num_workers,
-            iterator_valid__num_workers=self.num_workers,
-            device=_resolve_device(self.device),
-            verbose=self.verbose,
+        net = self._build_net(
+            callbacks, settings, valid_set, seed=seed, device=device
         ).initialize()
         if self.weights is not None:
             load_backbone_weights(
@@ -380,6 +356,35 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, BaseEstimator):
             paths[train], targets[train], image_size=image_size, augment=True
         )
         return net.partial_fit(train_set, y=None)
+
+    def _build_net(self, callbacks, settings, valid_set, *, seed, device):
+        """The skorch net, not initialised."""
+        return NeuralNetRegressor(
+            FractionNet,
+            module__backbone=self.backbone,
+            module__d_out=len(FRACTION_COLUMNS),
+            criterion=torch.nn.MSELoss,
+            optimizer=torch.optim.AdamW,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None if valid_set is None else predefined_split(valid_set),
+            callbacks=callbacks,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            iterator_train__num_workers=self.num_workers,
+            iterator_valid__num_workers=self.num_workers,
+            device=device,
+            **settings,
+        )
+
+    def _rebuild_net(self):
+        """The fitted net's configuration, for loading saved weights into."""
+        settings = {"verbose": 0, "callbacks__print_log": None}
+        return self._build_net(
+            [], settings, None, seed=0, device=self._resolve_device(fallback=True)
+        )
 
     def _forward(self, X, *, embed):
         """Outputs of the head (or the pooled features) for every image of X."""
@@ -553,10 +558,3 @@ def _target_scale(targets):
     """Mean and spread of each output over the training targets; the spread
     has a floor so that a class absent from training still gets a scale."""
     return targets.mean(axis=0), np.maximum(targets.std(axis=0), 1e-3)
-
-
-def _resolve_device(device):
-    """``"auto"`` as ``"cuda"`` when available, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device

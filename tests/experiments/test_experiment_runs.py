@@ -131,7 +131,7 @@ def test_steelnet_estimator_ablations(variant):
     ablated = steelnet_estimator(random_state=0, **ABLATIONS[variant]).get_params()
     changed = {k for k in full if full[k] != ablated[k]}
     assert changed == set(ABLATIONS[variant])
-    assert full["max_epochs"] == 50 and full["patience"] == 10
+    assert full["max_epochs"] == 50 and full["n_iter_no_change"] == 10
 
 
 def test_classification_scores_majority():

@@ -249,7 +249,7 @@ def test_steelnet_classifier_early_stopping_restores_best(sensors):
     """Check that early stopping stops on a plateau and restores the best epoch."""
     X, _, _, _ = sensors
     y = np.random.default_rng(0).integers(0, 2, len(X))  # nothing to learn
-    clf = SteelNetClassifier(**{**CHEAP, "max_epochs": 40, "patience": 3}).fit(X, y)
+    clf = SteelNetClassifier(**{**CHEAP, "max_epochs": 40, "n_iter_no_change": 3}).fit(X, y)
     assert clf.n_iter_ < 40
     stopping = dict(clf.net_.callbacks_)["early_stopping"]
     assert stopping.best_epoch_ + 3 == clf.n_iter_
