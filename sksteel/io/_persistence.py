@@ -1,17 +1,24 @@
 """save_model and load_model: skops files to share, joblib files for local use.
 
 Both formats are zip archives with a small ``sksteel.json`` member recording
-the format and the versions of the libraries that wrote the file. A skops
-file is skops's own archive (``skops.io.load`` can audit it); a joblib file
-holds the joblib pickle as ``model.joblib``.
+the format, its version and the versions of the libraries that wrote the
+file. A skops file is skops's own archive (``skops.io.load`` can audit it); a
+joblib file holds the joblib pickle as ``model.joblib``.
+
+This module knows the file format only: what a model stores is up to the
+model (sksteel's torch estimators keep their weights as numpy arrays in
+``__getstate__``), and which types a skops file may hold is found by
+discovering sksteel's own estimators.
 """
 
 import json
 import os
+import pickle
 import re
 import uuid
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import joblib
@@ -22,16 +29,8 @@ from imblearn.pipeline import Pipeline as ImbalancedPipeline
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .. import __version__
-from ..exceptions import DataFormatError, ModelVersionWarning, UntrustedModelError
-from ..models import SteelNetClassifier
-from ..preprocessing import (
-    IntensityScorer,
-    ProcessParameterSynthesizer,
-    RLEDecoder,
-    SensorFailure,
-)
-from ..sampling import ModalityDropout
-from ._portable import NetWeights, PandasData, from_portable, to_portable
+from ..exceptions import ModelFileError, ModelVersionWarning, UntrustedModelError
+from ..utils import all_estimators
 
 __all__ = ["SKSTEEL_TRUSTED_TYPES", "load_model", "save_model"]
 
@@ -42,30 +41,57 @@ def _type_name(obj):
 
 
 #: Types a skops model file may contain beyond skops's own defaults (numpy,
-#: scikit-learn's estimators, builtins), as fully qualified names:
-#: sksteel's estimators and sampler, imbalanced-learn's ``Pipeline``, and the
-#: two plain-data holders of sksteel's portable form (``NetWeights``:
-#: SteelNet's weights as numpy arrays and its training history;
-#: ``PandasData``: a pandas object as numpy arrays and labels).
-#: :func:`load_model` trusts exactly these, plus its ``trusted`` argument.
+#: scikit-learn's estimators, builtins), as fully qualified names: every
+#: public sksteel estimator (found by :func:`sksteel.utils.all_estimators`)
+#: and imbalanced-learn's ``Pipeline``. The estimators store only numpy
+#: arrays and builtins, so no other type is needed. :func:`load_model`
+#: trusts exactly these, plus its ``trusted`` argument.
 SKSTEEL_TRUSTED_TYPES = tuple(
-    _type_name(cls)
-    for cls in (
-        SteelNetClassifier,
-        ModalityDropout,
-        SensorFailure,
-        RLEDecoder,
-        IntensityScorer,
-        ProcessParameterSynthesizer,
-        ImbalancedPipeline,
-        NetWeights,
-        PandasData,
-    )
-)
+    sorted(_type_name(cls) for _, cls in all_estimators())
+) + (_type_name(ImbalancedPipeline),)
 
 _METADATA = "sksteel.json"
 _JOBLIB_MEMBER = "model.joblib"
 _SKOPS_SCHEMA = "schema.json"
+
+#: Version of the file layout: what the estimators store and how. Files of
+#: another version are refused (version 1, before sksteel's torch
+#: estimators owned their saved state, recorded none).
+FORMAT_VERSION = 2
+
+#: Type name prefixes a skops file must not hold: skops cannot store torch
+#: or skorch objects safely (they would be unpickled when loaded).
+_UNSAFE_PREFIXES = ("torch.", "skorch.")
+
+#: First bytes of a pickle (protocol 2 and later) and of joblib's compressed
+#: pickles (zlib, gzip, bz2, xz, lzma, lz4).
+_PICKLE_MAGIC = (
+    b"\x80\x02",
+    b"\x80\x03",
+    b"\x80\x04",
+    b"\x80\x05",
+    b"ZF",
+    b"\x78",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"]\x00\x00",
+    b'\x04"M\x18',
+)
+
+#: What reading a damaged archive raises, from zipfile, zlib, json and skops.
+_DAMAGE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    RuntimeError,
+)
 
 #: Libraries whose major.minor version must match for a model file to load
 #: without a warning.
@@ -91,7 +117,26 @@ def _versions(format):
 def _write_skops(model, file):
     import skops.io
 
-    skops.io.dump(to_portable(model), file)
+    try:
+        data = skops.io.dumps(model)
+    except Exception as error:  # skops's errors for what it cannot store vary
+        raise TypeError(
+            f"The model cannot be stored in the skops format ({error!r}). Save "
+            "it with `format='joblib'` for local use."
+        ) from error
+    unsafe = [
+        name
+        for name in skops.io.get_untrusted_types(data=data)
+        if name.startswith(_UNSAFE_PREFIXES)
+    ]
+    if unsafe:
+        raise TypeError(
+            f"The model holds torch or skorch objects ({unsafe[:3]!r}) that the "
+            "skops format cannot store safely: sksteel's estimators store their "
+            "networks as arrays, other objects cannot. Save the model with "
+            "`format='joblib'` for local use."
+        )
+    file.write(data)
 
 
 def _write_joblib(model, file):
@@ -129,12 +174,10 @@ def save_model(model, path, *, format="skops", overwrite=False):
     format : {"skops", "joblib"}, default="skops"
         ``"skops"``: a file to share. Loading it builds only audited types
         (:data:`SKSTEEL_TRUSTED_TYPES` and the ones the user passes) and
-        never unpickles. The torch weights of a
-        :class:`~sksteel.models.SteelNetClassifier` are stored as numpy
-        arrays and the net is rebuilt when loading; pandas objects are
-        stored as arrays. ``"joblib"``: a pickle for local use; it stores
-        any picklable object, and loading it runs code, so load only files
-        you wrote yourself.
+        never unpickles. sksteel's torch estimators store their weights as
+        numpy arrays and rebuild their nets when loaded. ``"joblib"``: a
+        pickle for local use; it stores any picklable object, and loading
+        it runs code, so load only files you wrote yourself.
     overwrite : bool, default=False
         Whether to replace an existing file.
 
@@ -148,9 +191,8 @@ def save_model(model, path, *, format="skops", overwrite=False):
     FileExistsError
         When ``path`` exists and ``overwrite`` is False.
     TypeError
-        With ``format="skops"``, when the model holds a torch object other
-        than a SteelNetClassifier's net (say, a ``DefectFractionRegressor``);
-        use ``format="joblib"``.
+        With ``format="skops"``, when the model holds a torch or skorch
+        object outside sksteel's estimators; use ``format="joblib"``.
 
     See Also
     --------
@@ -185,7 +227,11 @@ def save_model(model, path, *, format="skops", overwrite=False):
             "saving a model into it."
         )
     writer = _write_skops if format == "skops" else _write_joblib
-    metadata = {"format": format, "versions": _versions(format)}
+    metadata = {
+        "format": format,
+        "format_version": FORMAT_VERSION,
+        "versions": _versions(format),
+    }
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with open(temporary, "xb") as file:
@@ -240,8 +286,12 @@ def load_model(path, *, trusted=None, allow_pickle=False):
     UntrustedModelError
         When a skops file holds types that are not trusted, or the file is a
         pickle and ``allow_pickle`` is False.
-    DataFormatError
-        When the file is not a model file.
+    ModelFileError
+        When the file is not a model file, or is damaged: not a zip archive
+        (nor a pickle), truncated, missing an archive member, with malformed
+        metadata, of an earlier format version, of an unknown kind, or with
+        weights that disagree with its hyperparameters. The message names
+        the file and the problem.
 
     See Also
     --------
@@ -274,8 +324,11 @@ def load_model(path, *, trusted=None, allow_pickle=False):
         raise FileNotFoundError(f"There is no model file at {str(path)!r}.")
     if not zipfile.is_zipfile(path):
         return _load_pickle(path, allow_pickle)
-    with zipfile.ZipFile(path) as archive:
-        metadata = _read_metadata(archive, path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            metadata = _read_metadata(archive, path)
+    except zipfile.BadZipFile as error:
+        raise _damaged(path, f"its zip directory cannot be read ({error})") from error
     _check_versions(metadata.get("versions"), path)
     if metadata["format"] == "skops":
         return _load_skops(path, trusted)
@@ -285,17 +338,46 @@ def load_model(path, *, trusted=None, allow_pickle=False):
             "loaded. If you trust its source, load it with `allow_pickle=True`; "
             "to share a model, save it with `format='skops'`."
         )
-    with zipfile.ZipFile(path) as archive, archive.open(_JOBLIB_MEMBER) as member:
-        return joblib.load(member)
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(_JOBLIB_MEMBER) as member:
+            return joblib.load(member)
+    except ModelFileError as error:
+        raise _damaged(path, str(error)) from error
+    except (*_DAMAGE, pickle.UnpicklingError) as error:
+        raise _damaged(path, f"its pickle cannot be read ({error!r})") from error
+
+
+def _damaged(path, problem):
+    """The error for a damaged or inconsistent model file."""
+    return ModelFileError(
+        f"The model file {str(path)!r} is damaged or inconsistent: {problem}. "
+        "Save the model again from the fitted estimator, or copy the file again "
+        "from its source."
+    )
 
 
 def _load_pickle(path, allow_pickle):
-    """A plain joblib or pickle file (not written by save_model)."""
+    """A plain joblib or pickle file (not written by save_model), or a
+    damaged file."""
+    with open(path, "rb") as file:
+        start = file.read(8)
+    if start.startswith(b"PK"):
+        raise _damaged(
+            path,
+            "it starts as a zip archive but its end is missing or unreadable "
+            "(a truncated file)",
+        )
+    if not start.startswith(_PICKLE_MAGIC):
+        raise ModelFileError(
+            f"{str(path)!r} is not a model file: it is not a zip archive written "
+            "by `save_model`, nor a pickle. Check the path, or save the model "
+            "with `save_model`."
+        )
     if not allow_pickle:
-        raise DataFormatError(
-            f"{str(path)!r} is not a model file written by `save_model` (it is "
-            "not a zip archive). If it is a joblib or pickle file from a source "
-            "you trust, load it with `allow_pickle=True`: loading it runs code."
+        raise UntrustedModelError(
+            f"{str(path)!r} is not a model file written by `save_model`: it looks "
+            "like a joblib or pickle file. If it comes from a source you trust, "
+            "load it with `allow_pickle=True`: loading it runs code."
         )
     return joblib.load(path)
 
@@ -307,23 +389,37 @@ def _read_metadata(archive, path):
         if _SKOPS_SCHEMA in names:
             # A skops file written by skops itself: no versions to check.
             return {"format": "skops"}
-        raise DataFormatError(
+        raise ModelFileError(
             f"{str(path)!r} is a zip archive but not a model file: it has neither "
             f"{_METADATA!r} (written by `save_model`) nor skops's "
             f"{_SKOPS_SCHEMA!r}. Save the model with `save_model`."
         )
     try:
         metadata = json.loads(archive.read(_METADATA))
-        known_format = metadata["format"] in ("skops", "joblib")
-    except (ValueError, TypeError, KeyError) as error:
-        raise DataFormatError(
-            f"The {_METADATA!r} record of {str(path)!r} is damaged ({error}); "
-            "save the model again with `save_model`."
+        model_format = metadata["format"]
+        versions = metadata.get("versions", {})
+        well_formed = isinstance(versions, dict) and all(
+            isinstance(value, str) for value in versions.values()
+        )
+    except (*_DAMAGE, AttributeError) as error:
+        raise _damaged(
+            path, f"its {_METADATA!r} record is malformed ({error!r})"
         ) from error
-    if not known_format:
-        raise DataFormatError(
-            f"{str(path)!r} has format {metadata['format']!r}, which this version "
-            f"of sksteel ({__version__}) cannot read; upgrade sksteel."
+    if not well_formed:
+        raise _damaged(path, f"the versions of its {_METADATA!r} record are malformed")
+    if model_format not in ("skops", "joblib"):
+        raise ModelFileError(
+            f"{str(path)!r} holds a model of format {model_format!r}, which this "
+            f"version of sksteel ({__version__}) does not know; it reads 'skops' "
+            "and 'joblib' files. Upgrade sksteel, or save the model again."
+        )
+    format_version = metadata.get("format_version", 1)
+    if format_version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(path)!r} was written in version {format_version!r} of sksteel's "
+            f"model file format; this version of sksteel ({__version__}) reads "
+            f"version {FORMAT_VERSION} only. Load it with the sksteel version "
+            "recorded in the file and retrain, or fit the model again."
         )
     return metadata
 
@@ -356,13 +452,16 @@ def _check_versions(recorded, path):
 
 
 def _load_skops(path, trusted):
-    """Audit the file's types, then build the model and its nets."""
+    """Audit the file's types, then build the model (its estimators rebuild
+    their nets from the stored arrays)."""
     import skops.io
 
     allowed = [*SKSTEEL_TRUSTED_TYPES, *map(_type_name, trusted or ())]
-    refused = [
-        name for name in skops.io.get_untrusted_types(file=path) if name not in allowed
-    ]
+    try:
+        found = skops.io.get_untrusted_types(file=path)
+    except _DAMAGE as error:
+        raise _damaged(path, f"its skops schema cannot be read ({error!r})") from error
+    refused = [name for name in found if name not in allowed]
     if refused:
         raise UntrustedModelError(
             f"The model file {str(path)!r} contains types that sksteel does not "
@@ -371,4 +470,9 @@ def _load_skops(path, trusted):
             "`skops.io.visualize(path)` shows where they sit in the model); if you "
             f"trust them, pass them on: `load_model(path, trusted={refused!r})`."
         )
-    return from_portable(skops.io.load(path, trusted=allowed))
+    try:
+        return skops.io.load(path, trusted=allowed)
+    except ModelFileError as error:
+        raise _damaged(path, str(error)) from error
+    except _DAMAGE as error:
+        raise _damaged(path, f"its content cannot be read ({error!r})") from error

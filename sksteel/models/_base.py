@@ -13,16 +13,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.history import History
 
+from .._state import _PlainStateMixin
 from ..exceptions import DeviceUnavailableError, ModelFileError, SksteelWarning
 from ._progress import EpochLines, EpochProgressBar, print_plain
 
 __all__ = ["_BaseTorchEstimator"]
 
-#: Marks a pandas object stored as plain data in an estimator's state.
-_PANDAS = "__sksteel_pandas__"
 
-
-class _BaseTorchEstimator(BaseEstimator):
+class _BaseTorchEstimator(_PlainStateMixin, BaseEstimator):
     """What every sksteel estimator holding a skorch net shares.
 
     The shared vocabulary is scikit-learn's (as in ``MLPClassifier`` and
@@ -165,10 +163,9 @@ class _BaseTorchEstimator(BaseEstimator):
     # ------------------------------------------------------------------
 
     def __getstate__(self):
-        state = dict(super().__getstate__())
+        state = super().__getstate__()
         state.pop("history_", None)
         net = state.pop("net_", None)
-        state = {key: _to_plain(value) for key, value in state.items()}
         if net is not None:
             state["net_"] = {
                 "weights": {
@@ -182,7 +179,7 @@ class _BaseTorchEstimator(BaseEstimator):
     def __setstate__(self, state):
         state = dict(state)
         saved = state.pop("net_", None)
-        super().__setstate__({key: _from_plain(value) for key, value in state.items()})
+        super().__setstate__(state)
         if saved is not None:
             self.net_ = self._load_net(saved)
             self.history_ = self.net_.history
@@ -295,60 +292,6 @@ def _plain_history(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
-
-
-def _to_plain(value):
-    """A pandas DataFrame or Series as plain data; anything else unchanged."""
-    if isinstance(value, pd.DataFrame):
-        return {
-            _PANDAS: "frame",
-            "columns": [value.iloc[:, i].to_numpy() for i in range(value.shape[1])],
-            "dtypes": [str(dtype) for dtype in value.dtypes],
-            "labels": value.columns.tolist(),
-            "labels_name": value.columns.name,
-            **_index_state(value.index),
-        }
-    if isinstance(value, pd.Series):
-        return {
-            _PANDAS: "series",
-            "values": value.to_numpy(),
-            "dtype": str(value.dtype),
-            "name": value.name,
-            **_index_state(value.index),
-        }
-    return value
-
-
-def _index_state(index):
-    return {
-        "index": index.to_numpy(),
-        "index_dtype": str(index.dtype),
-        "index_name": index.name,
-    }
-
-
-def _from_plain(value):
-    """The inverse of :func:`_to_plain`."""
-    if not (isinstance(value, dict) and value.get(_PANDAS) in ("frame", "series")):
-        return value
-    index = pd.Index(
-        value["index"], dtype=value["index_dtype"], name=value["index_name"]
-    )
-    if value[_PANDAS] == "series":
-        return pd.Series(
-            value["values"], index=index, dtype=value["dtype"], name=value["name"]
-        )
-    frame = pd.DataFrame(
-        {
-            position: pd.Series(column, index=index, dtype=dtype)
-            for position, (column, dtype) in enumerate(
-                zip(value["columns"], value["dtypes"])
-            )
-        },
-        index=index,
-    )
-    frame.columns = pd.Index(value["labels"], name=value["labels_name"])
-    return frame
 
 
 #: Parameters longer than this many entries are abbreviated in the repr.

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
+from .._state import _PlainStateMixin
 from .._validation import _refuse_repeated_columns, _validate
 from ._intensity import intensity_beta
 
@@ -304,7 +305,7 @@ def _attribution_prior(settings):
     )
 
 
-class ProcessParameterSynthesizer(TransformerMixin, BaseEstimator):
+class ProcessParameterSynthesizer(TransformerMixin, _PlainStateMixin, BaseEstimator):
     """Generate the ten process-sensor readings from defect class and intensity.
 
     Implements the paper's three-stage generator (A.2):
