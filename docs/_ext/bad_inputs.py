@@ -287,6 +287,53 @@ def _untrusted_model(folder):
     return load_model(path)
 
 
+def _damaged_model(damage):
+    """Load a copy of the model file damaged or edited by ``damage``."""
+    import json
+    import zipfile
+
+    from sksteel.io import load_model
+
+    def run(folder):
+        path = _model_file(folder)
+        content = path.read_bytes()
+        with zipfile.ZipFile(path) as archive:
+            members = {name: archive.read(name) for name in archive.namelist()}
+            schema_info = archive.getinfo("schema.json")
+        if damage == "flipped":
+            # A byte in the middle of the compressed schema.
+            position = schema_info.header_offset + 30 + len(schema_info.filename)
+            position += len(schema_info.extra) + schema_info.compress_size // 2
+            content = bytearray(content)
+            content[position] ^= 0xFF
+        elif damage == "truncated":
+            content = content[: len(content) // 2]
+        elif damage == "not_a_model":
+            content = b"id,reading\n1,2\n"
+        else:
+            if damage == "missing_member":
+                del members["schema.json"]
+            elif damage == "metadata":
+                members["sksteel.json"] = b"{damaged"
+            elif damage == "earlier_format":
+                members["sksteel.json"] = json.dumps({"format": "skops"}).encode()
+            elif damage == "edited":
+                schema = json.loads(members["schema.json"])
+                node = schema["content"]["content"]["hidden_layer_sizes"]["content"][0]
+                node["content"], node["__id__"] = "4096", 1
+                members["schema.json"] = json.dumps(schema).encode()
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for name, data in members.items():
+                    archive.writestr(name, data)
+            content = buffer.getvalue()
+        damaged = folder / "damaged.skops"
+        damaged.write_bytes(bytes(content))
+        return load_model(damaged)
+
+    return run
+
+
 def cases():
     """Every case, in the order of the table."""
     header_new = "ImageId,ClassId,EncodedPixels\n"
@@ -347,6 +394,20 @@ def cases():
              _cli_fit_truncated),
         Case("load_model", "a skops file holding a type sksteel does not trust",
              "error", _untrusted_model),
+        Case("load_model", "a model file with one byte flipped", "error",
+             _damaged_model("flipped")),
+        Case("load_model", "a model file cut off in the middle", "error",
+             _damaged_model("truncated")),
+        Case("load_model", "a model file missing an archive member", "error",
+             _damaged_model("missing_member")),
+        Case("load_model", "malformed ``sksteel.json`` metadata", "error",
+             _damaged_model("metadata")),
+        Case("load_model", "a file of an earlier model file format", "error",
+             _damaged_model("earlier_format")),
+        Case("load_model", "hyperparameters edited to disagree with the weights",
+             "error", _damaged_model("edited")),
+        Case("load_model", "a CSV file instead of a model", "error",
+             _damaged_model("not_a_model")),
     ]
 
 

@@ -342,9 +342,17 @@ def load_model(path, *, trusted=None, allow_pickle=False):
         with zipfile.ZipFile(path) as archive, archive.open(_JOBLIB_MEMBER) as member:
             return joblib.load(member)
     except ModelFileError as error:
-        raise _damaged(path, str(error)) from error
+        raise _inconsistent(path, error) from error
     except (*_DAMAGE, pickle.UnpicklingError) as error:
         raise _damaged(path, f"its pickle cannot be read ({error!r})") from error
+
+
+def _inconsistent(path, error):
+    """The error for a model file whose stored state an estimator refused."""
+    return ModelFileError(
+        f"The model file {str(path)!r} is inconsistent: {error} Save the model "
+        "again from the fitted estimator, or copy the file again from its source."
+    )
 
 
 def _damaged(path, problem):
@@ -407,6 +415,9 @@ def _read_metadata(archive, path):
         ) from error
     if not well_formed:
         raise _damaged(path, f"the versions of its {_METADATA!r} record are malformed")
+    required = _SKOPS_SCHEMA if model_format == "skops" else _JOBLIB_MEMBER
+    if model_format in ("skops", "joblib") and required not in names:
+        raise _damaged(path, f"its archive member {required!r} is missing")
     if model_format not in ("skops", "joblib"):
         raise ModelFileError(
             f"{str(path)!r} holds a model of format {model_format!r}, which this "
@@ -418,8 +429,8 @@ def _read_metadata(archive, path):
         raise ModelFileError(
             f"{str(path)!r} was written in version {format_version!r} of sksteel's "
             f"model file format; this version of sksteel ({__version__}) reads "
-            f"version {FORMAT_VERSION} only. Load it with the sksteel version "
-            "recorded in the file and retrain, or fit the model again."
+            f"version {FORMAT_VERSION} only. Fit the model again and save it with "
+            "this version, or load the file with the sksteel version that wrote it."
         )
     return metadata
 
@@ -473,6 +484,6 @@ def _load_skops(path, trusted):
     try:
         return skops.io.load(path, trusted=allowed)
     except ModelFileError as error:
-        raise _damaged(path, str(error)) from error
+        raise _inconsistent(path, error) from error
     except _DAMAGE as error:
         raise _damaged(path, f"its content cannot be read ({error!r})") from error

@@ -198,7 +198,7 @@ class _BaseTorchEstimator(_PlainStateMixin, BaseEstimator):
         except Exception as error:
             raise ModelFileError(
                 f"The saved hyperparameters and fitted attributes of the {name} "
-                f"cannot build its network: {error}"
+                f"cannot build its network: {str(error).rstrip('.')}."
             ) from error
         _check_weights(weights, expected, name)
         # Initialising draws random weights, about to be overwritten: the
@@ -278,8 +278,7 @@ def _check_weights(weights, expected, name):
     if problems:
         raise ModelFileError(
             f"The saved weights of the {name} do not match its saved hyperparameters "
-            f"and fitted sizes: {'; '.join(problems)}. The file was edited or damaged; "
-            "save the model again from the estimator that was trained."
+            f"and fitted sizes: {'; '.join(problems)}."
         )
 
 
