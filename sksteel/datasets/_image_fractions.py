@@ -61,7 +61,7 @@ def default_fraction_model(random_state, verbose):
     return DefectFractionRegressor(
         **DEFAULT_FRACTION_MODEL,
         random_state=random_state,
-        verbose=int(verbose >= 2),
+        verbose=2 if verbose >= 2 else 0,
     )
 
 
