@@ -171,3 +171,47 @@ def test_repr_keeps_short_parameters():
     assert repr(SteelNetClassifier(hidden_layer_sizes=(8, 4))) == (
         "SteelNetClassifier(hidden_layer_sizes=(8, 4))"
     )
+
+
+@pytest.fixture(scope="module")
+def surfaces(tmp_path_factory):
+    from sksteel.datasets import load_severstal, make_steel_surfaces
+
+    root = make_steel_surfaces(n_images=6, data_home=tmp_path_factory.mktemp("s"))
+    return load_severstal(root).frame
+
+
+def _regressor(**params):
+    from sksteel.vision import DefectFractionRegressor
+
+    return DefectFractionRegressor(
+        "resnet18",
+        image_size=(32, 200),
+        max_epochs=2,
+        batch_size=4,
+        validation_fraction=0.34,
+        random_state=0,
+        **params,
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_regressor_unavailable_device_is_a_clear_error(surfaces):
+    """Check that the image model refuses an unavailable device the same way."""
+    with pytest.raises(DeviceUnavailableError, match="DefectFractionRegressor"):
+        _regressor(device="cuda").fit(surfaces)
+
+
+def test_regressor_progress_follows_verbose(surfaces, capsys, monkeypatch):
+    """Check that the image model prints one line per epoch at verbose=1, and
+    the epoch bar with its validation loss by default once past the delay."""
+    model = _regressor(verbose=1).fit(surfaces)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["epoch", f"{i}/2"] for i in range(1, model.n_iter_ + 1)
+    ]
+    assert len(model.history_) == model.n_iter_
+    monkeypatch.setattr(progress, "PROGRESS_DELAY", 0.0)
+    _regressor().fit(surfaces)
+    out, err = capsys.readouterr()
+    assert out == "" and "valid_loss=" in err and "\x1b" not in err
