@@ -6,6 +6,7 @@ __all__ = [
     "DataFormatError",
     "ImageReadError",
     "ImageReadWarning",
+    "MissingColumnsWarning",
     "MissingImagesWarning",
     "ModelVersionWarning",
     "NaNUnsupportedError",
@@ -70,6 +71,18 @@ class SksteelWarning(UserWarning):
     --------
     >>> from sksteel.exceptions import SksteelWarning
     >>> issubclass(SksteelWarning, UserWarning)
+    True
+    """
+
+
+class MissingColumnsWarning(SksteelWarning):
+    """Columns seen in ``fit`` are absent at prediction and read as failed
+    sensors (NaN on every row).
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import MissingColumnsWarning
+    >>> issubclass(MissingColumnsWarning, UserWarning)
     True
     """
 
