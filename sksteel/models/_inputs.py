@@ -179,6 +179,11 @@ def align_columns(estimator, X, *, missing_columns, extra_columns):
         )
     known = set(names)
     extra = [column for column in X.columns if column not in known]
+    if len(extra) == len(X.columns):
+        raise ValueError(
+            f"{who} cannot interpret X: none of its columns {list(X.columns)!r} "
+            f"is a column seen in fit ({names!r}). " + PIPELINE_HINT
+        )
     if extra and extra_columns == "error":
         raise ValueError(
             f"{who} was fitted on the columns {names!r}; X also has "

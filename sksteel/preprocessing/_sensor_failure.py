@@ -2,7 +2,6 @@
 
 from numbers import Real
 
-import numpy as np
 import pandas as pd
 from sklearn.base import (
     BaseEstimator,

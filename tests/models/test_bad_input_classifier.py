@@ -162,7 +162,10 @@ def test_bad_input_classifier_permuted_columns_are_matched(models, training, ord
     "edit, match",
     [
         (lambda X: X.assign(speed=1.0), r"also has \['speed'\]"),
-        (lambda X: X.rename(columns={"vibration": "shaking"}), r"also has \['shaking'\]"),
+        (
+            lambda X: X.rename(columns={"vibration": "shaking"}),
+            r"also has \['shaking'\]",
+        ),
         (
             lambda X: pd.concat([X, X[["vibration"]]], axis=1),
             r"several columns named \['vibration'\]",

@@ -115,7 +115,10 @@ def test_steelnet_classifier_predict_intensity_needs_intensity(sensors):
     [
         (lambda X: X.replace(X.iloc[0, 0], np.inf), "infinity"),
         (lambda X: X.to_numpy()[:, :9], "X has 9 features"),
-        (lambda X: X.rename(columns={"vibration": "shaking"}), r"also has \['shaking'\]"),
+        (
+            lambda X: X.rename(columns={"vibration": "shaking"}),
+            r"also has \['shaking'\]",
+        ),
     ],
 )
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")

@@ -34,14 +34,15 @@ def large_frame():
 def test_modality_dropout_imblearn_extra_checks(imblearn_check):
     """Check that parameters are validated and column names kept consistent,
     as imbalanced-learn checks its own samplers."""
-    imblearn_check("ModalityDropout", ModalityDropout(failure_rates=0.2, random_state=0))
+    sampler = ModalityDropout(failure_rates=0.2, random_state=0)
+    imblearn_check("ModalityDropout", sampler)
 
 
 @pytest.mark.parametrize(
     "rates, expected",
     [
         ("table", failure_rates(p_base=0.2)),
-        (np.linspace(0, 0.9, 10), pd.Series(np.linspace(0, 0.9, 10), index=SENSOR_NAMES)),
+        (np.linspace(0, 0.9, 10), pd.Series(np.linspace(0, 0.9, 10), SENSOR_NAMES)),
         (0.35, pd.Series(0.35, index=SENSOR_NAMES)),
         (
             {"vibration": 0.5, "curing_time": 0.05},
