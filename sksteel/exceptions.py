@@ -10,6 +10,7 @@ __all__ = [
     "MissingImagesWarning",
     "ModelVersionWarning",
     "NaNUnsupportedError",
+    "NoDefectClassWarning",
     "NotFittedError",
     "RLEError",
     "SksteelWarning",
@@ -83,6 +84,18 @@ class MissingColumnsWarning(SksteelWarning):
     --------
     >>> from sksteel.exceptions import MissingColumnsWarning
     >>> issubclass(MissingColumnsWarning, UserWarning)
+    True
+    """
+
+
+class NoDefectClassWarning(SksteelWarning):
+    """No class label reads as "no defect" (0, "0" or "none"), so every row's
+    intensity enters the intensity loss.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import NoDefectClassWarning
+    >>> issubclass(NoDefectClassWarning, UserWarning)
     True
     """
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._schema import CLASS_NAMES
 from .._sensors import column_names, match_names, resolve_failure_rates
-from ..exceptions import MissingColumnsWarning
+from ..exceptions import MissingColumnsWarning, NoDefectClassWarning
 
 __all__ = [
     "STANDARDISED_BOUND",
@@ -24,6 +24,7 @@ __all__ = [
     "no_defect_classes",
     "resolve_failure_rates",
     "resolve_operating_ranges",
+    "sample_weight_target",
     "standardise",
     "unstandardise",
 ]
@@ -121,13 +122,26 @@ def resolve_operating_ranges(operating_ranges, names, mean, scale, sensor_table)
     return ranges
 
 
-def no_defect_classes(classes):
+def no_defect_classes(classes, who=None):
     """Indices of the no-defect class among ``classes``.
 
     The label ``0`` (also as the text ``"0"``) or ``"none"`` (any case), the
-    first name of :data:`sksteel._schema.CLASS_NAMES`.
+    first name of :data:`sksteel._schema.CLASS_NAMES`. With ``who`` (the
+    caller's name), finding none warns that every row enters the intensity
+    loss, so that a differently named no-defect class is not missed
+    silently.
     """
-    return [i for i, label in enumerate(classes) if _is_no_defect(label)]
+    found = [i for i, label in enumerate(classes) if _is_no_defect(label)]
+    if not found and who is not None:
+        warnings.warn(
+            f"{who} found no no-defect class among the labels "
+            f"{np.asarray(classes).tolist()!r} (it looks for 0, '0' or 'none'), so the "
+            "intensity of every row enters the intensity loss. Relabel the "
+            "no-defect class as 0 or 'none', or give it NaN intensities.",
+            NoDefectClassWarning,
+            stacklevel=4,
+        )
+    return found
 
 
 def _is_no_defect(label):
@@ -152,6 +166,29 @@ def _prior_by_name(prior, names):
             "the prior's columns after X's, or pass `.to_numpy()` in X's order."
         )
     return prior[[matches[name] for name in names]]
+
+
+def sample_weight_target(sample_weight, n_samples):
+    """``sample_weight`` checked: shape (n_samples,), finite, non-negative,
+    with a positive sum; float64."""
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.shape != (n_samples,):
+        raise ValueError(
+            f"`sample_weight` must have shape (n_samples,) = {(n_samples,)!r}; "
+            f"got shape {weight.shape!r}."
+        )
+    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError(
+            "`sample_weight` must hold finite, non-negative numbers; got "
+            f"{int((~np.isfinite(weight)).sum())} non-finite and "
+            f"{int((weight < 0).sum())} negative value(s)."
+        )
+    if not weight.any():
+        raise ValueError(
+            "`sample_weight` is zero for every sample; at least one weight "
+            "must be positive."
+        )
+    return weight
 
 
 def align_columns(estimator, X, *, missing_columns, extra_columns):

@@ -27,9 +27,11 @@ from ._inputs import (
     no_defect_classes,
     resolve_failure_rates,
     resolve_operating_ranges,
+    sample_weight_target,
     standardise,
     unstandardise,
 )
+from ._scoring import scorer_names
 from ._training import (
     VALIDATION_METRICS,
     SteelNetNeuralNet,
@@ -154,12 +156,14 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         stopping. None, or data too small for a stratified split (a class
         with fewer than two samples, or fewer held-out rows than classes),
         trains on everything for ``max_epochs`` without early stopping.
-    scoring : {"accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", \
-            "loss"} or callable, default="accuracy"
-        Validation score monitored by early stopping; a callable
+    scoring : str or callable, default="accuracy"
+        Validation score monitored by early stopping: ``"loss"``, or a
+        scikit-learn scorer name (:func:`sklearn.metrics.get_scorer_names`,
+        e.g. ``"accuracy"``, ``"balanced_accuracy"``, ``"f1_macro"``,
+        ``"roc_auc_ovr"``, ``"neg_log_loss"``); a callable
         ``score(y_true, y_pred)`` (greater is better) also works. With
-        ``class_weight``, validation samples are weighted by their class's
-        weight (passed as ``sample_weight``), as in the loss.
+        ``class_weight`` or ``sample_weight``, validation samples are
+        weighted as in the loss.
     callbacks : list of skorch callbacks or (name, callback) tuples, \
             default=None
         Extra callbacks appended to the net's (cloned at each fit).
@@ -218,9 +222,10 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
     ``inf`` and ``-inf`` are errors.
 
     The intensity loss counts defective samples only: rows of the
-    no-defect class (label ``0`` or ``"none"``) and rows whose intensity is
-    NaN are left out. ``predict_intensity`` answers for every row as if it
-    were defective.
+    no-defect class (label ``0``, ``"0"`` or ``"none"``, any case) and rows
+    whose intensity is NaN are left out; when no label reads as no defect,
+    ``fit`` warns (:class:`~sksteel.exceptions.NoDefectClassWarning`).
+    ``predict_intensity`` answers for every row as if it were defective.
 
     ``fit`` accepts ``intensity`` as a keyword. To route it through
     :class:`~sklearn.model_selection.GridSearchCV`, ``cross_validate`` or a
@@ -289,7 +294,10 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-        "scoring": [StrOptions({*VALIDATION_METRICS, "loss"}), callable],
+        "scoring": [
+            StrOptions({*VALIDATION_METRICS, "loss", *scorer_names()}),
+            callable,
+        ],
         "callbacks": [list, None],
         "device": [str],
         "random_state": ["random_state"],
@@ -367,7 +375,7 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, intensity=None):
+    def fit(self, X, y, intensity=None, sample_weight=None):
         """Train the network on sensor readings, classes and intensities.
 
         Parameters
@@ -379,6 +387,10 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         intensity : array-like of shape (n_samples,), default=None
             Defect intensity per sample (NaN where unknown). None switches
             the intensity loss off.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in every term of the loss and in the
+            validation score of early stopping (multiplied by the class
+            weight with ``class_weight``). None weighs samples equally.
 
         Returns
         -------
@@ -405,6 +417,9 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
         self.intensity_mean_ = self.intensity_scale_ = None
         if intensity is not None:
             targets["intensity"] = self._intensity_target(intensity, y_index)
+        if sample_weight is not None:
+            weight = sample_weight_target(sample_weight, len(y_index))
+            targets["sample_weight"] = torch.from_numpy(weight.astype(np.float32))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         self._train(self._to_tensor(X), targets, y_index, seed)
         self.history_ = self.net_.history
@@ -470,7 +485,9 @@ class SteelNetClassifier(ClassifierMixin, BaseEstimator):
                 f"got shape {intensity.shape!r}."
             )
         intensity = np.where(
-            np.isin(y_index, no_defect_classes(self.classes_)), np.nan, intensity
+            np.isin(y_index, no_defect_classes(self.classes_, type(self).__name__)),
+            np.nan,
+            intensity,
         )
         if not np.isfinite(intensity).any():
             raise ValueError(
