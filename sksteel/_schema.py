@@ -17,7 +17,6 @@ __all__ = [
     "SENSORS",
     "SENSOR_NAMES",
     "TEMP_PREFIX",
-    "failure_rates",
 ]
 
 #: Height and width of a Severstal image (and of every RLE mask), in pixels.
@@ -81,36 +80,3 @@ SENSORS = pd.DataFrame(
 #: Sensor column names, in order.
 SENSOR_NAMES = tuple(SENSORS.index)
 
-
-def failure_rates(p_base=0.2):
-    """Per-sensor missing-reading probabilities with mean ``p_base``.
-
-    The sensor table's failure probabilities are scaled so that their mean is
-    ``p_base`` (paper 2.2.2: "p_base 0.2 scaled by the per-sensor failure
-    probabilities"), then clipped to ``[0, 1]``.
-
-    Parameters
-    ----------
-    p_base : float, default=0.2
-        Mean probability that a reading is missing, in ``[0, 1]``.
-
-    Returns
-    -------
-    rates : pandas.Series
-        One probability per sensor, indexed by sensor name.
-
-    Examples
-    --------
-    >>> from sksteel._schema import failure_rates
-    >>> rates = failure_rates(0.2)
-    >>> round(float(rates.mean()), 3)
-    0.2
-    >>> rates.idxmax()
-    'vibration'
-    """
-    if not 0.0 <= p_base <= 1.0:
-        raise ValueError(
-            f"`p_base` must be a probability in [0, 1]; got {p_base!r}."
-        )
-    probabilities = SENSORS["failure_probability"]
-    return (probabilities * (p_base / probabilities.mean())).clip(0.0, 1.0)

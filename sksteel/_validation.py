@@ -28,11 +28,43 @@ def _validate(estimator, X="no_validation", y="no_validation", **check_params):
     except ValueError as exc:
         if not str(exc).startswith("could not convert"):
             raise
+        columns = _text_columns(X)
+        where = f" in the column(s) {columns!r}" if columns else ""
         raise ValueError(
-            f"{name} needs numbers in X, but a value is text that is not one "
-            f"({exc}). Convert those columns to numbers first (e.g. with "
+            f"{name} needs numbers in X, but a value{where} is text that is not "
+            f"one ({exc}). Convert those columns to numbers first (e.g. with "
             "`pd.to_numeric`); NaN marks a missing value."
         ) from exc
+
+
+def _text_columns(X):
+    """Names (DataFrame) or ``column <j>`` labels (array) of the columns of
+    ``X`` holding text that is not a number, at most ``_N_QUOTED``."""
+    if hasattr(X, "columns") and hasattr(X, "iloc"):
+        labels = list(map(str, X.columns))
+        columns = [X.iloc[:, j] for j in range(X.shape[1])]
+    else:
+        array = np.asarray(X, dtype=object)
+        if array.ndim != 2:
+            return []
+        labels = [f"column {j}" for j in range(array.shape[1])]
+        columns = list(array.T)
+    found = []
+    for label, values in zip(labels, columns):
+        if not _all_numbers(values):
+            found.append(label)
+        if len(found) == _N_QUOTED:
+            break
+    return found
+
+
+def _all_numbers(values):
+    """Whether every entry of a column converts to a float."""
+    try:
+        np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def _column_names(estimator, columns):

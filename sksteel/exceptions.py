@@ -7,10 +7,12 @@ __all__ = [
     "DeviceUnavailableError",
     "ImageReadError",
     "ImageReadWarning",
+    "MissingColumnsWarning",
     "MissingImagesWarning",
     "ModelFileError",
     "ModelVersionWarning",
     "NaNUnsupportedError",
+    "NoDefectClassWarning",
     "NotFittedError",
     "RLEError",
     "SksteelWarning",
@@ -72,6 +74,30 @@ class SksteelWarning(UserWarning):
     --------
     >>> from sksteel.exceptions import SksteelWarning
     >>> issubclass(SksteelWarning, UserWarning)
+    True
+    """
+
+
+class MissingColumnsWarning(SksteelWarning):
+    """Columns seen in ``fit`` are absent at prediction and read as failed
+    sensors (NaN on every row).
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import MissingColumnsWarning
+    >>> issubclass(MissingColumnsWarning, UserWarning)
+    True
+    """
+
+
+class NoDefectClassWarning(SksteelWarning):
+    """No class label reads as "no defect" (0, "0" or "none"), so every row's
+    intensity enters the intensity loss.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import NoDefectClassWarning
+    >>> issubclass(NoDefectClassWarning, UserWarning)
     True
     """
 

@@ -1,5 +1,6 @@
 """Data sets: the Severstal loader, the built-in synthetic surfaces and the
-SteelNet multimodal data set, with the names of their classes and columns."""
+SteelNet multimodal data set, with the names of their classes and columns
+and the sensors' failure rates."""
 
 from .._schema import (
     CLASS_NAMES,
@@ -10,6 +11,7 @@ from .._schema import (
     SENSOR_NAMES,
     SENSORS,
 )
+from .._sensors import failure_rates
 from ._base import get_data_home
 from ._severstal import load_severstal
 from ._steelnet import make_steelnet_dataset
@@ -23,6 +25,7 @@ __all__ = [
     "IMAGE_SHAPE",
     "SENSORS",
     "SENSOR_NAMES",
+    "failure_rates",
     "get_data_home",
     "load_severstal",
     "make_steel_surfaces",

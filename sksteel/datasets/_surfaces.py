@@ -191,6 +191,7 @@ def _cache_key(params):
         "random_state": ["random_state"],
         "overwrite": ["boolean"],
         "verbose": ["boolean"],
+        "return_frame": ["boolean"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -205,6 +206,7 @@ def make_steel_surfaces(
     random_state=0,
     overwrite=False,
     verbose=False,
+    return_frame=False,
 ):
     """Generate Severstal-like steel surfaces with defect masks.
 
@@ -261,6 +263,11 @@ def make_steel_surfaces(
         Regenerate even if the data set is already in the cache.
     verbose : bool, default=False
         Show a progress bar.
+    return_frame : bool, default=False
+        Return the data (the table of :func:`load_severstal`, one row per
+        image, with the image paths) instead of the folder, as
+        scikit-learn's ``make_*`` functions return data. Without rendered
+        images, the paths point to files that do not exist.
 
     Returns
     -------
@@ -269,6 +276,8 @@ def make_steel_surfaces(
         of the generation parameters): ``train.csv``, ``train_images/``
         (when rendered) and ``params.json``. An existing complete folder is
         returned without regenerating.
+    frame : DataFrame
+        With ``return_frame=True``, ``load_severstal(root).frame`` instead.
 
     See Also
     --------
@@ -297,6 +306,9 @@ def make_steel_surfaces(
     (8, 8)
     >>> int(frame["has_defect"].sum())
     4
+    >>> make_steel_surfaces(8, data_home=root.parent, render=False,
+    ...                     random_state=0, return_frame=True).shape
+    (8, 8)
     """
     class_weights = _check_class_weights(class_weights)
     if not isinstance(random_state, Integral):
@@ -315,7 +327,7 @@ def make_steel_surfaces(
     train_csv = root / "train.csv"
     has_masks = train_csv.is_file()
     if has_masks and (not render or (root / _IMAGES_COMPLETE).is_file()):
-        return root
+        return _as_frame(root, render) if return_frame else root
 
     root.mkdir(parents=True, exist_ok=True)
     _write_atomically(
@@ -352,4 +364,13 @@ def make_steel_surfaces(
         _write_atomically(train_csv, lambda p: p.write_text(text))
     if render:
         (root / _IMAGES_COMPLETE).touch()
-    return root
+    return _as_frame(root, render) if return_frame else root
+
+
+def _as_frame(root, render):
+    """The table of the data set in ``root`` (images need not exist unless
+    they were rendered)."""
+    from ._severstal import load_severstal
+
+    missing = "raise" if render else "ignore"
+    return load_severstal(root, missing_images=missing).frame

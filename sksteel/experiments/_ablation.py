@@ -53,7 +53,7 @@ def run_ablation(
 
     Every variant is trained exactly as the full model (same split, seed and
     epochs) with one change: no self-attention, no attribution loss
-    (``gamma=0``), no modality dropout (``sensor_dropout=0``) or no physics
+    (``gamma=0``), no modality dropout (``failure_rates=0``) or no physics
     branch. Each is scored on the clean test split (accuracy, macro-F1,
     balanced accuracy), by attribution MSE on the defective test samples,
     and by the area under its uniform-dropout accuracy curve.

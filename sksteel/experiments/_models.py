@@ -35,7 +35,7 @@ ABLATIONS = {
     "full": {},
     "no_attention": {"use_attention": False},
     "no_attribution_loss": {"gamma": 0.0},
-    "no_modality_dropout": {"sensor_dropout": 0.0},
+    "no_modality_dropout": {"failure_rates": 0.0},
     "no_physics": {"use_physics": False},
 }
 
@@ -164,7 +164,7 @@ def steelnet_estimator(
     >>> steelnet_estimator(random_state=0, **ABLATIONS["no_physics"]).use_physics
     False
     """
-    settings = {**_EPOCHS[bool(quick)], "sensor_dropout": TRAINING_DROPOUT, **params}
+    settings = {**_EPOCHS[bool(quick)], "p_base": TRAINING_DROPOUT, **params}
     return SteelNetClassifier(
         attribution_prior=attribution_prior, random_state=random_state, **settings
     )

@@ -136,7 +136,12 @@ def robustness_curve(
     collected = {}
     for i, rate in enumerate(rates):
         for r, seed in enumerate(seeds):
-            failure = SensorFailure(rate=float(rate), mode=mode, random_state=seed)
+            failure = SensorFailure(
+                "table" if mode == "table" else float(rate),
+                p_base=float(rate),
+                sensors="steel",
+                random_state=seed,
+            )
             X_failed = failure.fit_transform(X)
             for name, value in score(estimator, X_failed, y).items():
                 collected.setdefault(name, np.empty((len(rates), n_repeats)))

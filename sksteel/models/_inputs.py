@@ -6,22 +6,36 @@ sensor table of :mod:`sksteel._schema` for the ten sensor columns, and
 neutral data-driven defaults for any other column.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS, failure_rates
+from .._schema import CLASS_NAMES
+from .._sensors import column_names, match_names, resolve_failure_rates
+from ..exceptions import MissingColumnsWarning, NoDefectClassWarning
 
 __all__ = [
     "STANDARDISED_BOUND",
     "align_attribution_prior",
+    "align_columns",
     "column_names",
     "nan_standardisation",
     "no_defect_classes",
-    "resolve_missing_rates",
+    "resolve_failure_rates",
     "resolve_operating_ranges",
+    "sample_weight_target",
     "standardise",
     "unstandardise",
 ]
+
+#: Where to go when X holds the input of the steps before the estimator.
+PIPELINE_HINT = (
+    "If X is the input of a pipeline whose last step is this estimator, call "
+    "the pipeline's own method instead: build it with "
+    "`sksteel.pipeline.make_pipeline(...)`, whose `explain` and "
+    "`predict_intensity` apply the preceding steps first."
+)
 
 #: Largest distance from the training mean, in standard deviations, that a
 #: standardised reading keeps. A reading of 1e30 would overflow float32 (the
@@ -29,20 +43,6 @@ __all__ = [
 #: most 1e6 standard deviations every output stays finite, and a reading
 #: that far out is an extreme reading whatever its exact value.
 STANDARDISED_BOUND = 1e6
-
-
-def column_names(feature_names_in, n_features):
-    """Names used for the columns of outputs and to look sensors up.
-
-    DataFrame columns when fitted on a DataFrame; the sensor table order for
-    an array with exactly ten columns (the ten sensors); ``x0, x1, ...``
-    otherwise.
-    """
-    if feature_names_in is not None:
-        return [str(name) for name in feature_names_in]
-    if n_features == len(SENSOR_NAMES):
-        return list(SENSOR_NAMES)
-    return [f"x{i}" for i in range(n_features)]
 
 
 def nan_standardisation(X):
@@ -83,18 +83,20 @@ def unstandardise(standardised, mean, scale):
     return np.clip(values, -largest, largest)
 
 
-def resolve_operating_ranges(operating_ranges, names, mean, scale):
+def resolve_operating_ranges(operating_ranges, names, mean, scale, sensor_table):
     """Normal ``(low, high)`` per column, in the columns' own units.
 
-    Default per column: the sensor table's range for a sensor name, else
-    the training mean +- one standard deviation. ``operating_ranges`` may be
-    an array of shape (n_features, 2) or a dict ``name -> (low, high)``
+    Default per column: the sensor table's range for a sensor column (the
+    rows of ``sensor_table``, see :func:`sksteel._sensors.match_sensor_table`),
+    else the training mean +- one standard deviation. ``operating_ranges``
+    may be an array of shape (n_features, 2) or a dict ``name -> (low, high)``
     overriding the default for some columns.
     """
     ranges = np.column_stack([mean - scale, mean + scale])
-    for i, name in enumerate(names):
-        if name in SENSORS.index:
-            ranges[i] = SENSORS.loc[name, ["low", "high"]].to_numpy(dtype=float)
+    if sensor_table is not None:
+        position = {name: i for i, name in enumerate(names)}
+        rows = [position[name] for name in sensor_table.index]
+        ranges[rows] = sensor_table[["low", "high"]].to_numpy(dtype=float)
     if isinstance(operating_ranges, dict):
         unknown = sorted(set(operating_ranges) - set(names))
         if unknown:
@@ -120,28 +122,141 @@ def resolve_operating_ranges(operating_ranges, names, mean, scale):
     return ranges
 
 
-def resolve_missing_rates(p_base, names):
-    """Per-column probability of dropping a reading during training.
+def no_defect_classes(classes, who=None):
+    """Indices of the no-defect class among ``classes``.
 
-    Sensor columns get the failure table scaled to mean ``p_base``
-    (:func:`sksteel._schema.failure_rates`); other columns get ``p_base``.
+    The label ``0`` (also as the text ``"0"``) or ``"none"`` (any case), the
+    first name of :data:`sksteel._schema.CLASS_NAMES`. With ``who`` (the
+    caller's name), finding none warns that every row enters the intensity
+    loss, so that a differently named no-defect class is not missed
+    silently.
     """
-    rates = failure_rates(p_base)
-    return np.array([rates.get(name, p_base) for name in names], dtype=float)
+    found = [i for i, label in enumerate(classes) if _is_no_defect(label)]
+    if not found and who is not None:
+        warnings.warn(
+            f"{who} found no no-defect class among the labels "
+            f"{np.asarray(classes).tolist()!r} (it looks for 0, '0' or 'none'), so the "
+            "intensity of every row enters the intensity loss. Relabel the "
+            "no-defect class as 0 or 'none', or give it NaN intensities.",
+            NoDefectClassWarning,
+            stacklevel=4,
+        )
+    return found
 
 
-def no_defect_classes(classes):
-    """Indices of the no-defect class among ``classes`` (label 0 or 'none')."""
-    return [i for i, label in enumerate(classes) if label in (0, CLASS_NAMES[0])]
+def _is_no_defect(label):
+    if isinstance(label, str):
+        return label.strip().lower() in ("0", CLASS_NAMES[0])
+    try:
+        return bool(label == 0)
+    except (TypeError, ValueError):
+        return False
+
+
+def _prior_by_name(prior, names):
+    """The columns of the DataFrame ``prior`` matched to ``names`` by name."""
+    matches = match_names(names, prior.columns)
+    unmatched = [name for name in names if name not in matches]
+    unused = sorted(set(prior.columns) - set(matches.values()))
+    if unmatched or unused:
+        raise ValueError(
+            "`attribution_prior` is matched to the columns of X by name, but "
+            f"the columns {unmatched!r} of X have no prior column and the prior "
+            f"columns {unused!r} match no column of X (X has {names!r}). Name "
+            "the prior's columns after X's, or pass `.to_numpy()` in X's order."
+        )
+    return prior[[matches[name] for name in names]]
+
+
+def sample_weight_target(sample_weight, n_samples):
+    """``sample_weight`` checked: shape (n_samples,), finite, non-negative,
+    with a positive sum; float64."""
+    weight = np.asarray(sample_weight, dtype=np.float64)
+    if weight.shape != (n_samples,):
+        raise ValueError(
+            f"`sample_weight` must have shape (n_samples,) = {(n_samples,)!r}; "
+            f"got shape {weight.shape!r}."
+        )
+    if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+        raise ValueError(
+            "`sample_weight` must hold finite, non-negative numbers; got "
+            f"{int((~np.isfinite(weight)).sum())} non-finite and "
+            f"{int((weight < 0).sum())} negative value(s)."
+        )
+    if not weight.any():
+        raise ValueError(
+            "`sample_weight` is zero for every sample; at least one weight "
+            "must be positive."
+        )
+    return weight
+
+
+def align_columns(estimator, X, *, missing_columns, extra_columns):
+    """``X`` with the training columns, in the training order.
+
+    A DataFrame's columns are matched by name to ``feature_names_in_``:
+    any order is accepted; a training column that is absent becomes a
+    column of NaN (a sensor failed on every row; one warning per call) when
+    ``missing_columns="nan"``, an error when ``"error"``; a column not seen
+    in fit is an error unless ``extra_columns="ignore"``. Arrays, and
+    estimators fitted without column names, are returned unchanged.
+    """
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None or not isinstance(X, pd.DataFrame):
+        return X
+    names = list(names)
+    if list(X.columns) == names:
+        return X
+    who = type(estimator).__name__
+    if X.columns.has_duplicates:
+        raise ValueError(
+            f"{who} matches columns by name, but X has several columns named "
+            f"{sorted(set(X.columns[X.columns.duplicated()].map(str)))!r}. "
+            "Keep one column of each name."
+        )
+    known = set(names)
+    extra = [column for column in X.columns if column not in known]
+    if len(extra) == len(X.columns):
+        raise ValueError(
+            f"{who} cannot interpret X: none of its columns {list(X.columns)!r} "
+            f"is a column seen in fit ({names!r}). " + PIPELINE_HINT
+        )
+    if extra and extra_columns == "error":
+        raise ValueError(
+            f"{who} was fitted on the columns {names!r}; X also has "
+            f"{extra!r}. Drop them, or set `extra_columns='ignore'`. "
+            + PIPELINE_HINT
+        )
+    absent = [name for name in names if name not in set(X.columns)]
+    if absent and missing_columns == "error":
+        raise ValueError(
+            f"{who} was fitted on the columns {names!r}; X lacks {absent!r}. Add "
+            "them (NaN where a reading is missing), or set "
+            "`missing_columns='nan'` to read them as failed sensors."
+        )
+    if absent:
+        warnings.warn(
+            f"X lacks the training column(s) {absent!r}; {who} reads them as "
+            "failed sensors (NaN) on every row.",
+            MissingColumnsWarning,
+            stacklevel=3,
+        )
+    return X.reindex(columns=names)
 
 
 def align_attribution_prior(prior, classes, names):
     """The prior as an array (n_classes, n_features), rows summing to 1.
 
     A DataFrame is aligned by its index (class labels) and, when its
-    columns are names of X's columns, by its columns; an array must already
-    be in ``classes`` order and column order.
+    columns are names, by its columns: each column of X takes the prior
+    column of its name, or of its name after an unambiguous prefix
+    (``remainder__vibration`` takes ``vibration``). A Series indexed by
+    names is the same prior for every class. An array must already be in
+    ``classes`` order and column order.
     """
+    if isinstance(prior, pd.Series):
+        prior = pd.DataFrame([prior.to_numpy()] * len(classes), index=list(classes),
+                             columns=prior.index)
     if isinstance(prior, pd.DataFrame):
         missing = [label for label in classes if label not in prior.index]
         if missing:
@@ -151,8 +266,8 @@ def align_attribution_prior(prior, classes, names):
                 "labels, or pass `.to_numpy()` with rows in `classes_` order."
             )
         prior = prior.loc[list(classes)]
-        if set(names) <= set(map(str, prior.columns)):
-            prior = prior.set_axis(list(map(str, prior.columns)), axis=1)[names]
+        if all(isinstance(column, str) for column in prior.columns):
+            prior = _prior_by_name(prior, names)
     prior = np.asarray(prior, dtype=float)
     expected = (len(classes), len(names))
     if prior.shape != expected:

@@ -15,20 +15,24 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
+from .._sensors import FAILURE_RATES_CONSTRAINT, SENSORS_CONSTRAINT
 from .._validation import _validate_readings
 from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss
 from ._base import _BaseTorchEstimator
 from ._inputs import (
     align_attribution_prior,
+    align_columns,
     column_names,
     nan_standardisation,
     no_defect_classes,
-    resolve_missing_rates,
+    resolve_failure_rates,
     resolve_operating_ranges,
+    sample_weight_target,
     standardise,
     unstandardise,
 )
+from ._scoring import scorer_names
 from ._training import (
     VALIDATION_METRICS,
     SteelNetNeuralNet,
@@ -66,10 +70,10 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
 
     Works on any numeric table: without ``intensity`` or
     ``attribution_prior`` the matching loss terms are off. Sensor columns
-    (the names of ``sksteel.datasets.SENSORS``, or an array with exactly ten
-    columns, read in the table's order) get the table's normal ranges and
-    failure rates; other columns get neutral defaults (see
-    ``operating_ranges`` and ``sensor_dropout``).
+    (see ``sensors``) get the sensor table's normal ranges and failure
+    rates; other columns get neutral defaults (see ``operating_ranges`` and
+    ``failure_rates``). Columns are matched by name at prediction time (see
+    ``missing_columns``).
 
     Parameters
     ----------
@@ -89,11 +93,36 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         False is the "w/o self-attention" ablation.
     use_physics : bool, default=True
         False is the "w/o physics constraints" ablation.
-    sensor_dropout : float, default=0.2
-        Mean probability ``p_base`` of dropping a reading in every training
-        batch (modality dropout, paper eq 5). Sensor columns use the failure
-        table scaled to this mean (:func:`sksteel._schema.failure_rates`),
-        other columns use it as is; 0 switches modality dropout off.
+    failure_rates : "table", float, dict or array-like of shape \
+            (n_features,), default="table"
+        Probability of dropping each column's reading in every training
+        batch (modality dropout, paper eq 5), in the vocabulary of
+        :func:`sksteel.datasets.failure_rates` and
+        :class:`~sksteel.sampling.ModalityDropout`: ``"table"`` gives the
+        sensor columns the failure table scaled to mean ``p_base`` and other
+        columns ``p_base``; a float, a dict ``{column: probability}`` or an
+        array set them directly. ``0`` switches modality dropout off.
+    p_base : float, default=0.2
+        Mean failure probability of the ``"table"`` rates.
+    sensors : {"auto", "steel"}, DataFrame or None, default="auto"
+        Which columns are sensors, and of which table (names, normal
+        ``low``/``high`` and ``failure_probability``): they take its ranges
+        and failure rates. ``"auto"``: the steel table
+        (:data:`sksteel.datasets.SENSORS`) when all ten steel sensors are
+        columns (names also matched behind an unambiguous prefix such as
+        ``remainder__``; an array of exactly ten columns is read in the
+        table's order), else none; ``"steel"``: every column named after a
+        steel sensor; a DataFrame: your table; None: no sensor table. The
+        outcome is ``sensor_table_``.
+    missing_columns : {"nan", "error"}, default="nan"
+        At prediction, a training column absent from a DataFrame ``X``:
+        ``"nan"`` reads it as a sensor that failed on every row (NaN) and
+        warns (:class:`~sksteel.exceptions.MissingColumnsWarning`);
+        ``"error"`` refuses ``X``. Columns in another order are always
+        matched by name.
+    extra_columns : {"error", "ignore"}, default="error"
+        At prediction, columns of a DataFrame ``X`` not seen in ``fit``:
+        an error, or dropped with ``"ignore"``.
     operating_ranges : array-like of shape (n_features, 2) or dict, default=None
         Normal ``(low, high)`` per column for the physics branch, in the
         columns' units; a dict ``name -> (low, high)`` overrides some
@@ -132,12 +161,14 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         An epoch that ties the best score with a lower validation loss
         counts as an improvement, so training goes on while the model still
         improves on a plateau of, say, the accuracy.
-    scoring : {"accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", \
-            "loss"} or callable, default="accuracy"
-        Validation score monitored by early stopping; a callable
+    scoring : str or callable, default="accuracy"
+        Validation score monitored by early stopping: ``"loss"``, or a
+        scikit-learn scorer name (:func:`sklearn.metrics.get_scorer_names`,
+        e.g. ``"accuracy"``, ``"balanced_accuracy"``, ``"f1_macro"``,
+        ``"roc_auc_ovr"``, ``"neg_log_loss"``); a callable
         ``score(y_true, y_pred)`` (greater is better) also works. With
-        ``class_weight``, validation samples are weighted by their class's
-        weight (passed as ``sample_weight``), as in the loss.
+        ``class_weight`` or ``sample_weight``, validation samples are
+        weighted as in the loss.
     callbacks : list of skorch callbacks or (name, callback) tuples, \
             default=None
         Extra callbacks appended to the net's (cloned at each fit).
@@ -177,8 +208,12 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         NaN-aware mean and standard deviation used to standardise ``X``.
     operating_ranges_ : ndarray of shape (n_features_in_, 2)
         Normal ranges used by the physics branch, in the columns' units.
-    sensor_dropout_rates_ : ndarray of shape (n_features_in_,)
+    failure_rates_ : ndarray of shape (n_features_in_,)
         Per-column modality dropout probability during training.
+    sensor_table_ : DataFrame or None
+        The sensor table rows applied, one per sensor column (index: the
+        column names; columns ``sensor``, ``low``, ``high``,
+        ``failure_probability``), or None when no column is a sensor.
     attribution_prior_ : ndarray of shape (n_classes, n_features_in_) or None
         The prior aligned to ``classes_`` and the columns.
     intensity_mean_, intensity_scale_ : float or None
@@ -198,9 +233,10 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     ``inf`` and ``-inf`` are errors.
 
     The intensity loss counts defective samples only: rows of the
-    no-defect class (label ``0`` or ``"none"``) and rows whose intensity is
-    NaN are left out. ``predict_intensity`` answers for every row as if it
-    were defective.
+    no-defect class (label ``0``, ``"0"`` or ``"none"``, any case) and rows
+    whose intensity is NaN are left out; when no label reads as no defect,
+    ``fit`` warns (:class:`~sksteel.exceptions.NoDefectClassWarning`).
+    ``predict_intensity`` answers for every row as if it were defective.
 
     ``fit`` accepts ``intensity`` as a keyword. To route it through
     :class:`~sklearn.model_selection.GridSearchCV`, ``cross_validate`` or a
@@ -255,13 +291,20 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "use_attention": ["boolean"],
         "use_physics": ["boolean"],
-        "sensor_dropout": [Interval(Real, 0, 1, closed="both")],
+        "failure_rates": FAILURE_RATES_CONSTRAINT,
+        "p_base": [Interval(Real, 0, 1, closed="both")],
+        "sensors": SENSORS_CONSTRAINT,
+        "missing_columns": [StrOptions({"nan", "error"})],
+        "extra_columns": [StrOptions({"error", "ignore"})],
         "operating_ranges": ["array-like", dict, None],
         "attribution_prior": ["array-like", None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "scoring": [StrOptions({*VALIDATION_METRICS, "loss"}), callable],
+        "scoring": [
+            StrOptions({*VALIDATION_METRICS, "loss", *scorer_names()}),
+            callable,
+        ],
         "callbacks": [list, None],
     }
 
@@ -278,7 +321,11 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         dropout=0.1,
         use_attention=True,
         use_physics=True,
-        sensor_dropout=0.2,
+        failure_rates="table",
+        p_base=0.2,
+        sensors="auto",
+        missing_columns="nan",
+        extra_columns="error",
         operating_ranges=None,
         attribution_prior=None,
         class_weight=None,
@@ -306,7 +353,11 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self.dropout = dropout
         self.use_attention = use_attention
         self.use_physics = use_physics
-        self.sensor_dropout = sensor_dropout
+        self.failure_rates = failure_rates
+        self.p_base = p_base
+        self.sensors = sensors
+        self.missing_columns = missing_columns
+        self.extra_columns = extra_columns
         self.operating_ranges = operating_ranges
         self.attribution_prior = attribution_prior
         self.class_weight = class_weight
@@ -330,7 +381,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, intensity=None):
+    def fit(self, X, y, intensity=None, sample_weight=None):
         """Train the network on sensor readings, classes and intensities.
 
         Parameters
@@ -342,6 +393,10 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         intensity : array-like of shape (n_samples,), default=None
             Defect intensity per sample (NaN where unknown). None switches
             the intensity loss off.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in every term of the loss and in the
+            validation score of early stopping (multiplied by the class
+            weight with ``class_weight``). None weighs samples equally.
 
         Returns
         -------
@@ -368,6 +423,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self.intensity_mean_ = self.intensity_scale_ = None
         if intensity is not None:
             targets["intensity"] = self._intensity_target(intensity, y_index)
+        if sample_weight is not None:
+            weight = sample_weight_target(sample_weight, len(y_index))
+            targets["sample_weight"] = torch.from_numpy(weight.astype(np.float32))
         self._train(self._to_tensor(X), targets, y_index, self._seed())
         self._store_history()
         self.feature_attributions_ = self._class_attributions(X, y_index)
@@ -389,10 +447,16 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
                 f"`n_heads`={self.n_heads!r}; change one of them."
             )
         names = self._column_names
-        self.operating_ranges_ = resolve_operating_ranges(
-            self.operating_ranges, names, self.mean_, self.scale_
+        self.failure_rates_, self.sensor_table_ = resolve_failure_rates(
+            self.failure_rates,
+            names,
+            p_base=self.p_base,
+            sensors=self.sensors,
+            who=type(self).__name__,
         )
-        self.sensor_dropout_rates_ = resolve_missing_rates(self.sensor_dropout, names)
+        self.operating_ranges_ = resolve_operating_ranges(
+            self.operating_ranges, names, self.mean_, self.scale_, self.sensor_table_
+        )
         self.attribution_prior_ = (
             None
             if self.attribution_prior is None
@@ -425,7 +489,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
                 f"got shape {intensity.shape!r}."
             )
         intensity = np.where(
-            np.isin(y_index, no_defect_classes(self.classes_)), np.nan, intensity
+            np.isin(y_index, no_defect_classes(self.classes_, type(self).__name__)),
+            np.nan,
+            intensity,
         )
         if not np.isfinite(intensity).any():
             raise ValueError(
@@ -471,7 +537,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         standardised_ranges = standardise(
             self.operating_ranges_, self.mean_[:, None], self.scale_[:, None]
         )
-        rates = self.sensor_dropout_rates_
+        rates = self.failure_rates_
         return SteelNetNeuralNet(
             module=SteelNet,
             module__d_in=self.n_features_in_,
@@ -512,6 +578,12 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     def _outputs(self, X):
         """Validated, standardised tensor of ``X`` (the top of every method)."""
         check_is_fitted(self)
+        X = align_columns(
+            self,
+            X,
+            missing_columns=self.missing_columns,
+            extra_columns=self.extra_columns,
+        )
         X = _validate_readings(self, X, reset=False, dtype=_FLOAT_DTYPES)
         return self._to_tensor(X)
 

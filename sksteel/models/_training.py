@@ -24,6 +24,8 @@ from skorch.callbacks import (
 )
 from skorch.utils import to_numpy, to_tensor
 
+from ._scoring import dataset_sample_weight, scorer_score
+
 __all__ = [
     "VALIDATION_METRICS",
     "SteelNetNeuralNet",
@@ -54,7 +56,9 @@ class SteelNetNeuralNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
-        return self.criterion_(y_pred, y_true["y"], y_true.get("intensity"))
+        return self.criterion_(
+            y_pred, y_true["y"], y_true.get("intensity"), y_true.get("sample_weight")
+        )
 
 
 def _take(data, index):
@@ -110,8 +114,10 @@ class ValidationScore:
     Parameters
     ----------
     metric : str or callable
-        A key of :data:`VALIDATION_METRICS`, or ``metric(y_true, y_pred)``
-        returning a score where greater is better.
+        A key of :data:`VALIDATION_METRICS`, another scikit-learn scorer
+        name (:func:`sklearn.metrics.get_scorer`, e.g. ``"roc_auc_ovr"``),
+        or ``metric(y_true, y_pred)`` returning a score where greater is
+        better.
     class_weight : ndarray of shape (n_classes,), default=None
         When given, each validation sample is weighted by its class's
         weight (``sample_weight=class_weight[y_true]``), like in the loss,
@@ -123,11 +129,17 @@ class ValidationScore:
         self.class_weight = class_weight
 
     def __call__(self, net, X, y):
+        # the validation Dataset's targets carry the user's sample weights
+        weight = dataset_sample_weight(X)
+        if self.class_weight is not None:
+            weight = self.class_weight[y] * (1.0 if weight is None else weight)
+        if isinstance(self.metric, str) and self.metric not in VALIDATION_METRICS:
+            return scorer_score(self.metric, net, X, y, weight)
         y_pred = np.argmax(net.predict_proba(X), axis=1)
         metric = VALIDATION_METRICS.get(self.metric, self.metric)
-        if self.class_weight is None:
+        if weight is None:
             return metric(y, y_pred)
-        return metric(y, y_pred, sample_weight=self.class_weight[y])
+        return metric(y, y_pred, sample_weight=weight)
 
 
 class TieBreakingEarlyStopping(Callback):

@@ -27,6 +27,10 @@ class SteelNetLoss(nn.Module):
       ``log(d_in)`` (in ``[0, 1]``); lowering it focuses the attribution on
       fewer sensors.
 
+    With ``sample_weight``, every term averages the sample's weight times its
+    loss (the intensity over the samples that count), as scikit-learn's
+    ``sample_weight`` scales a sample's loss.
+
     A term is switched off (counts 0, costs nothing) when its weight is 0 or
     its target is absent: no ``intensity`` passed, or no
     ``attribution_prior``.
@@ -47,6 +51,7 @@ class SteelNetLoss(nn.Module):
       ``(n, d_in)``.
     - y: ``(n,)``, class indices (int64).
     - intensity: ``(n,)`` float or None.
+    - sample_weight: ``(n,)`` float or None.
     - output: a scalar.
 
     Examples
@@ -84,31 +89,36 @@ class SteelNetLoss(nn.Module):
         self.register_buffer("attribution_prior", attribution_prior)
         self.register_buffer("class_weight", class_weight)
 
-    def terms(self, outputs, y, intensity=None):
+    def terms(self, outputs, y, intensity=None, sample_weight=None):
         """The four unweighted terms, as a dict of scalar tensors."""
         logits, intensity_pred, attribution = outputs
         zero = logits.new_zeros(())
         terms = dict.fromkeys(self.weights, zero)
+        weight = 1.0 if sample_weight is None else sample_weight
         class_loss = F.cross_entropy(logits, y, reduction="none")
         if self.class_weight is not None:
             class_loss = class_loss * self.class_weight[y]
-        terms["class"] = class_loss.mean()
+        terms["class"] = (class_loss * weight).mean()
         if intensity is not None and self.weights["intensity"]:
             counts = torch.isfinite(intensity)
-            squared = (intensity_pred - intensity.nan_to_num()) ** 2
+            squared = (intensity_pred - intensity.nan_to_num()) ** 2 * weight
             terms["intensity"] = (squared * counts).sum() / counts.sum().clamp(min=1)
         log_attribution = torch.log(attribution.clamp(min=1e-12))
         if self.attribution_prior is not None and self.weights["attribution"]:
             prior = self.attribution_prior[y]
-            terms["attribution"] = F.kl_div(
-                log_attribution, prior, reduction="batchmean"
-            )
+            if sample_weight is None:
+                terms["attribution"] = F.kl_div(
+                    log_attribution, prior, reduction="batchmean"
+                )
+            else:
+                divergence = F.kl_div(log_attribution, prior, reduction="none")
+                terms["attribution"] = (divergence.sum(dim=-1) * weight).mean()
         d_in = attribution.shape[-1]
         if d_in > 1 and self.weights["sparsity"]:
             entropy = -(attribution * log_attribution).sum(dim=-1)
-            terms["sparsity"] = entropy.mean() / math.log(d_in)
+            terms["sparsity"] = (entropy * weight).mean() / math.log(d_in)
         return terms
 
-    def forward(self, outputs, y, intensity=None):
-        terms = self.terms(outputs, y, intensity)
+    def forward(self, outputs, y, intensity=None, sample_weight=None):
+        terms = self.terms(outputs, y, intensity, sample_weight)
         return sum(self.weights[name] * value for name, value in terms.items())

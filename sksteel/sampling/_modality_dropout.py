@@ -7,10 +7,16 @@ import pandas as pd
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 
+from .._sensors import (
+    FAILURE_RATES_CONSTRAINT,
+    SENSORS_CONSTRAINT,
+    column_names,
+    drop_readings,
+    resolve_failure_rates,
+)
 from .._validation import _validate_readings
-from ..preprocessing._sensor_failure import _column_rates, _drop_readings
 
 __all__ = ["ModalityDropout"]
 
@@ -36,22 +42,31 @@ class ModalityDropout(BaseSampler):
 
     Parameters
     ----------
-    rates : "table", float or dict, default="table"
-        Probability that each reading is dropped.
+    failure_rates : "table", float, dict or array-like of shape \
+            (n_features,), default="table"
+        Probability that each reading is dropped, in the vocabulary of
+        :func:`sksteel.datasets.failure_rates`.
 
         - ``"table"``: the sensor table's failure probabilities
           (:data:`sksteel.datasets.SENSORS`) scaled to mean ``p_base``
           (paper: "p_base 0.2 scaled by the per-sensor failure
-          probabilities"). Columns are matched by sensor name (any subset,
-          any order; another name is an error); an array without column
-          names must hold the ten sensors in the table's order.
+          probabilities") for the sensor columns (see ``sensors``), and
+          ``p_base`` for any other column.
         - float in ``[0, 1]``: the same probability for every column,
           whatever the columns are.
         - dict ``{column: probability}``: per column, matched by name
-          (arrays without names: the ten sensors in order); columns left out
-          are never dropped.
+          (arrays without names: the ten sensors in order, else ``x0``,
+          ``x1``, ...); columns left out are never dropped.
+        - array-like of shape (n_features,): one probability per column.
     p_base : float, default=0.2
         Mean failure probability of the ``"table"`` rates; ignored otherwise.
+    sensors : {"auto", "steel"}, DataFrame or None, default="auto"
+        Which columns are sensors of which table (see
+        :func:`sksteel.datasets.failure_rates`). ``"auto"`` applies the
+        steel table when all ten steel sensors are columns (by name, also
+        behind an unambiguous prefix such as ``remainder__``, or an array of
+        exactly ten columns in the table's order); ``"steel"`` to every
+        column named after a steel sensor.
     n_copies : int, default=0
         ``0``: every row is returned once, with readings dropped (the rows
         and their order are preserved). ``k >= 1``: the original rows are
@@ -62,9 +77,12 @@ class ModalityDropout(BaseSampler):
 
     Attributes
     ----------
-    rates_ : ndarray of shape (n_features_in_,)
+    failure_rates_ : ndarray of shape (n_features_in_,)
         Probability that each column's reading is dropped, set by
         ``fit_resample``.
+    sensor_table_ : DataFrame or None
+        The sensor table rows applied, one per sensor column (index: the
+        column names), or None when no column was taken for a sensor.
     sampling_strategy_ : str
         Always ``"auto"``: this sampler changes readings, not class counts.
     n_features_in_ : int
@@ -102,22 +120,28 @@ class ModalityDropout(BaseSampler):
     _sampling_type = "bypass"
 
     _parameter_constraints: dict = {
-        "rates": [
-            StrOptions({"table"}),
-            Interval(Real, 0, 1, closed="both"),
-            dict,
-        ],
+        "failure_rates": FAILURE_RATES_CONSTRAINT,
         "p_base": [Interval(Real, 0, 1, closed="both")],
+        "sensors": SENSORS_CONSTRAINT,
         "n_copies": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, rates="table", *, p_base=0.2, n_copies=0, random_state=None):
+    def __init__(
+        self,
+        failure_rates="table",
+        *,
+        p_base=0.2,
+        sensors="auto",
+        n_copies=0,
+        random_state=None,
+    ):
         # imbalanced-learn's fit_resample reads `sampling_strategy`; a bypass
         # sampler keeps its base's "auto" (as imblearn's FunctionSampler).
         super().__init__()
-        self.rates = rates
+        self.failure_rates = failure_rates
         self.p_base = p_base
+        self.sensors = sensors
         self.n_copies = n_copies
         self.random_state = random_state
 
@@ -164,17 +188,19 @@ class ModalityDropout(BaseSampler):
         return super().fit_resample(X, y, **params)
 
     def _fit_resample(self, X, y):
-        self.rates_ = _column_rates(
-            self.rates,
-            self.p_base,
-            getattr(self, "feature_names_in_", None),
-            self.n_features_in_,
-            type(self).__name__,
+        self.failure_rates_, self.sensor_table_ = resolve_failure_rates(
+            self.failure_rates,
+            column_names(getattr(self, "feature_names_in_", None), self.n_features_in_),
+            p_base=self.p_base,
+            sensors=self.sensors,
+            who=type(self).__name__,
         )
         rng = check_random_state(self.random_state)
         if self.n_copies == 0:
-            return _drop_readings(X, self.rates_, rng), y
-        copies = _drop_readings(np.tile(X, (self.n_copies, 1)), self.rates_, rng)
+            return drop_readings(X, self.failure_rates_, rng), y
+        copies = drop_readings(
+            np.tile(X, (self.n_copies, 1)), self.failure_rates_, rng
+        )
         return np.vstack([X, copies]), np.concatenate([y] * (self.n_copies + 1))
 
     def __sklearn_tags__(self):

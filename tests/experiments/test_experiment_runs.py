@@ -262,5 +262,5 @@ def test_run_ablation_reuses_the_full_model(runs, dataset, splits):
     assert list(ablation.summary.index) == list(ABLATIONS)
     assert ablation.runs[0].estimator is full[0].estimator
     no_dropout = next(r for r in ablation.runs if r.model == "no_modality_dropout")
-    assert no_dropout.estimator.sensor_dropout == 0.0
+    assert no_dropout.estimator.failure_rates == 0.0
     assert ablation.scores["accuracy_auc"].between(0, 1).all()

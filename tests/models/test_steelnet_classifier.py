@@ -19,7 +19,8 @@ from sklearn.metrics import balanced_accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, cross_validate, train_test_split
 from skorch.callbacks import Callback
 
-from sksteel._schema import SENSOR_NAMES, SENSORS, failure_rates
+from sksteel._schema import SENSOR_NAMES, SENSORS
+from sksteel.datasets import failure_rates
 from sksteel.exceptions import NotFittedError
 from sksteel.models import SteelNetClassifier
 from sksteel.preprocessing import SensorFailure
@@ -114,7 +115,10 @@ def test_steelnet_classifier_predict_intensity_needs_intensity(sensors):
     [
         (lambda X: X.replace(X.iloc[0, 0], np.inf), "infinity"),
         (lambda X: X.to_numpy()[:, :9], "X has 9 features"),
-        (lambda X: X.rename(columns={"vibration": "shaking"}), "feature names"),
+        (
+            lambda X: X.rename(columns={"vibration": "shaking"}),
+            r"also has \['shaking'\]",
+        ),
     ],
 )
 @pytest.mark.filterwarnings("ignore:X does not have valid feature names")
@@ -170,9 +174,10 @@ def test_steelnet_classifier_sensor_table_defaults(sensors):
         clf.operating_ranges_[10], [extra.mean() - extra.std(ddof=0), extra.mean()
                                     + extra.std(ddof=0)]
     )
-    rates = failure_rates(0.2)[list(SENSOR_NAMES[::-1])].to_numpy()
-    np.testing.assert_allclose(clf.sensor_dropout_rates_, [*rates, 0.2])
-    clf.set_params(sensor_dropout=0.0, operating_ranges={"extra": (0, 0.5)}).fit(X, y)
+    rates = failure_rates(p_base=0.2)[list(SENSOR_NAMES[::-1])].to_numpy()
+    np.testing.assert_allclose(clf.failure_rates_, [*rates, 0.2])
+    assert list(clf.sensor_table_.index) == list(SENSOR_NAMES[::-1])
+    clf.set_params(failure_rates=0.0, operating_ranges={"extra": (0, 0.5)}).fit(X, y)
     assert clf.net_.module_.missing_rates is None
     np.testing.assert_allclose(clf.operating_ranges_[10], [0, 0.5])
 
@@ -377,7 +382,7 @@ def test_steelnet_classifier_beats_lda_on_steelnet_dataset():
         rest, test_size=0.5, stratify=y.iloc[rest], random_state=0
     )
     fit_rows = np.concatenate([train, valid])
-    X_failing = SensorFailure(0.2, mode="table", random_state=0).fit_transform(
+    X_failing = SensorFailure("table", random_state=0).fit_transform(
         X.iloc[test]
     )
     steelnet = SteelNetClassifier(

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sksteel._schema import SENSOR_NAMES, failure_rates
+from sksteel._schema import SENSOR_NAMES
+from sksteel.datasets import failure_rates
 from sksteel.preprocessing import SensorFailure
 
 
@@ -23,17 +24,17 @@ def large_frame():
 
 
 @pytest.mark.parametrize(
-    "mode, rate, expected",
+    "params, expected",
     [
-        ("uniform", 0.3, pd.Series(0.3, index=SENSOR_NAMES)),
-        ("table", 0.2, failure_rates(0.2)),
-        ("table", 0.5, failure_rates(0.5)),
+        ({"failure_rates": 0.3}, pd.Series(0.3, index=SENSOR_NAMES)),
+        ({"failure_rates": "table"}, failure_rates(p_base=0.2)),
+        ({"failure_rates": "table", "p_base": 0.5}, failure_rates(p_base=0.5)),
     ],
 )
-def test_sensor_failure_measured_rates(large_frame, mode, rate, expected):
+def test_sensor_failure_measured_rates(large_frame, params, expected):
     """Check that each sensor goes missing at its configured rate, within one
     percentage point on 100,000 rows."""
-    failed = SensorFailure(rate, mode=mode, random_state=0).fit_transform(large_frame)
+    failed = SensorFailure(**params, random_state=0).fit_transform(large_frame)
     np.testing.assert_allclose(failed.isna().mean(), expected, atol=0.01)
 
 
@@ -80,22 +81,36 @@ def test_sensor_failure_deterministic():
 
 
 @pytest.mark.parametrize(
-    "X, match",
+    "X, sensors, expected",
     [
-        (_sensor_frame(10).rename(columns={"drive_load": "torque"}), "torque"),
-        (np.ones((10, 4)), "exactly 10 columns"),
+        # one sensor renamed: "auto" no longer takes the columns for the steel
+        # sensors, so every column gets p_base; "steel" still matches nine
+        (_sensor_frame(10).rename(columns={"drive_load": "torque"}), "auto", None),
+        (
+            _sensor_frame(10).rename(columns={"drive_load": "torque"}),
+            "steel",
+            [*failure_rates(p_base=0.3).iloc[:9], 0.3],
+        ),
+        (np.ones((10, 4)), "auto", None),
+        (np.ones((10, 4)), None, None),
     ],
 )
-def test_sensor_failure_table_needs_sensors(X, match):
-    """Check that ``mode="table"`` on columns that are not the sensors is a
-    clear error."""
-    with pytest.raises(ValueError, match=match):
-        SensorFailure(0.2, mode="table").fit(X)
+def test_sensor_failure_table_on_other_columns(X, sensors, expected):
+    """Check that ``"table"`` gives the sensor table's rates to the sensor
+    columns only and ``p_base`` to every other column."""
+    failure = SensorFailure("table", p_base=0.3, sensors=sensors).fit(X)
+    expected = np.full(X.shape[1], 0.3) if expected is None else expected
+    np.testing.assert_allclose(failure.failure_rates_, expected)
+    assert (failure.sensor_table_ is None) == (sensors != "steel")
 
 
 @pytest.mark.parametrize(
     "params, match",
-    [({"rate": 1.5}, "'rate' parameter"), ({"mode": "random"}, "'mode' parameter")],
+    [
+        ({"failure_rates": 1.5}, "'failure_rates' parameter"),
+        ({"sensors": "random"}, "'sensors' parameter"),
+        ({"p_base": -0.1}, "'p_base' parameter"),
+    ],
 )
 def test_sensor_failure_invalid_parameters(params, match):
     """Check that an out-of-range rate or unknown mode is refused."""

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sksteel._schema import SENSOR_NAMES, failure_rates
+from sksteel._schema import SENSOR_NAMES
+from sksteel.datasets import failure_rates
 from sksteel.sampling import ModalityDropout
 
 #: Readings besides ordinary ones: huge, tiny and signed zeros.
@@ -76,13 +77,12 @@ def _expected_error(X, values, y, rates):
         return "infinity"
     if len(set(np.asarray(y).tolist())) < 2:
         return "needs to have more than 1 class"
-    if rates == "table" and not isinstance(X, pd.DataFrame) and X.shape[1] != 10:
-        return "exactly 10 columns"
     if isinstance(rates, dict):
-        if not isinstance(X, pd.DataFrame) and X.shape[1] != 10:
-            return "a dict is matched by name"
-        if isinstance(X, pd.DataFrame) and not set(rates) <= set(X.columns):
-            return r"got rates for \['vibration'\], which are not columns of X"
+        names = list(X.columns) if isinstance(X, pd.DataFrame) else (
+            list(SENSOR_NAMES) if X.shape[1] == 10 else []
+        )
+        if not set(rates) <= set(names):
+            return r"got failure rates for \['vibration'\], which are not columns of X"
     return None
 
 
@@ -107,7 +107,9 @@ def test_modality_dropout_bad_inputs(data, inputs, rates, n_copies):
     targets and unnamed arrays it cannot match with clear errors."""
     X, values = inputs
     y = data.draw(_targets(len(values)))
-    sampler = ModalityDropout(rates=rates, n_copies=n_copies, random_state=0)
+    sampler = ModalityDropout(
+        failure_rates=rates, n_copies=n_copies, sensors="steel", random_state=0
+    )
     expected_error = _expected_error(X, values, y, rates)
     if expected_error is not None:
         with pytest.raises(ValueError, match=expected_error):
@@ -119,7 +121,10 @@ def test_modality_dropout_bad_inputs(data, inputs, rates, n_copies):
         assert list(X_res.columns) == list(X.columns)
         assert (X_res.dtypes.map(lambda dtype: dtype.kind) == "f").all()
         if rates == "table":
-            np.testing.assert_allclose(sampler.rates_, failure_rates()[X.columns])
+            np.testing.assert_allclose(
+                sampler.failure_rates_,
+                failure_rates(columns=list(X.columns), sensors="steel"),
+            )
         X_res = X_res.to_numpy()
     X_res = X_res.astype(np.float64)
     n_rows = len(values)
@@ -168,7 +173,7 @@ def test_modality_dropout_non_float_frames(dtype):
     float64 with dropped readings as NaN, not as an integer-cast error or as
     True."""
     X = pd.DataFrame(np.ones((50, 10), dtype=int), columns=SENSOR_NAMES).astype(dtype)
-    X_res, _ = ModalityDropout(rates=0.5, random_state=0).fit_resample(
+    X_res, _ = ModalityDropout(failure_rates=0.5, random_state=0).fit_resample(
         X, np.arange(50) % 2
     )
     assert (X_res.dtypes == np.float64).all()

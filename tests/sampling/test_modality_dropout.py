@@ -10,7 +10,8 @@ from imblearn.utils.estimator_checks import (
 )
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from sksteel._schema import SENSOR_NAMES, failure_rates
+from sksteel._schema import SENSOR_NAMES
+from sksteel.datasets import failure_rates
 from sksteel.sampling import ModalityDropout
 
 N_ROWS = 100_000
@@ -33,13 +34,15 @@ def large_frame():
 def test_modality_dropout_imblearn_extra_checks(imblearn_check):
     """Check that parameters are validated and column names kept consistent,
     as imbalanced-learn checks its own samplers."""
-    imblearn_check("ModalityDropout", ModalityDropout(rates=0.2, random_state=0))
+    sampler = ModalityDropout(failure_rates=0.2, random_state=0)
+    imblearn_check("ModalityDropout", sampler)
 
 
 @pytest.mark.parametrize(
     "rates, expected",
     [
-        ("table", failure_rates(0.2)),
+        ("table", failure_rates(p_base=0.2)),
+        (np.linspace(0, 0.9, 10), pd.Series(np.linspace(0, 0.9, 10), SENSOR_NAMES)),
         (0.35, pd.Series(0.35, index=SENSOR_NAMES)),
         (
             {"vibration": 0.5, "curing_time": 0.05},
@@ -63,19 +66,26 @@ def test_modality_dropout_p_base_scales_table(large_frame):
     X, y = large_frame
     sampler = ModalityDropout(p_base=0.4, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
-    np.testing.assert_allclose(sampler.rates_, failure_rates(0.4))
+    np.testing.assert_allclose(sampler.failure_rates_, failure_rates(p_base=0.4))
     assert X_res.isna().to_numpy().mean() == pytest.approx(0.4, abs=0.005)
 
 
 def test_modality_dropout_table_matches_columns_by_name():
     """Check that the table's rates follow the columns by name, whatever
-    their order or subset."""
+    their order, and, with ``sensors="steel"``, for a subset."""
     X = _sensor_frame(10)[["vibration", "curing_time"]]
-    sampler = ModalityDropout(random_state=0).fit(X, np.arange(10) % 2)
+    sampler = ModalityDropout(sensors="steel", random_state=0)
     sampler.fit_resample(X, np.arange(10) % 2)
     np.testing.assert_allclose(
-        sampler.rates_, failure_rates(0.2)[["vibration", "curing_time"]]
+        sampler.failure_rates_, failure_rates(p_base=0.2)[["vibration", "curing_time"]]
     )
+    shuffled = _sensor_frame(10)[list(SENSOR_NAMES[::-1])]
+    sampler = ModalityDropout(random_state=0)
+    sampler.fit_resample(shuffled, np.arange(10) % 2)
+    np.testing.assert_allclose(
+        sampler.failure_rates_, failure_rates(p_base=0.2)[list(SENSOR_NAMES[::-1])]
+    )
+    assert list(sampler.sensor_table_.index) == list(SENSOR_NAMES[::-1])
 
 
 def test_modality_dropout_table_by_position_for_arrays():
@@ -84,7 +94,7 @@ def test_modality_dropout_table_by_position_for_arrays():
     sampler = ModalityDropout(random_state=0)
     X_res, _ = sampler.fit_resample(X, np.arange(20) % 2)
     assert isinstance(X_res, np.ndarray)
-    np.testing.assert_allclose(sampler.rates_, failure_rates(0.2))
+    np.testing.assert_allclose(sampler.failure_rates_, failure_rates(p_base=0.2))
 
 
 def test_modality_dropout_preserves_rows_and_values():
@@ -121,7 +131,7 @@ def test_modality_dropout_accepts_missing_readings():
     """Check that NaN input is accepted and stays NaN."""
     X = _sensor_frame(300)
     X.iloc[::3, 0] = np.nan
-    X_res, _ = ModalityDropout(rates=0.1, random_state=0).fit_resample(
+    X_res, _ = ModalityDropout(failure_rates=0.1, random_state=0).fit_resample(
         X, np.arange(300) % 2
     )
     assert X_res.iloc[::3, 0].isna().all()
@@ -149,9 +159,9 @@ def test_modality_dropout_deterministic():
 @pytest.mark.parametrize(
     "rates, X, match",
     [
-        ("table", _sensor_frame(10).rename(columns={"vibration": "speed"}), "speed"),
-        ("table", np.ones((10, 7)), "exactly 10 columns"),
-        ({"vibration": 0.2}, np.ones((10, 7)), "matched by name"),
+        ({"vibration": 0.2}, np.ones((10, 7)), "'vibration'"),
+        ([0.1, 0.2], _sensor_frame(10), r"shape \(2,\)"),
+        (np.full(10, 2.0), _sensor_frame(10), "2.0"),
         ({"speed": 0.2}, _sensor_frame(10), "'speed'"),
         ({"vibration": 1.5}, _sensor_frame(10), "1.5"),
     ],
@@ -165,7 +175,7 @@ def test_modality_dropout_bad_rates(rates, X, match):
 @pytest.mark.parametrize("rates", [-0.1, 1.2, "uniform"])
 def test_modality_dropout_invalid_parameter(rates):
     """Check that an out-of-range probability or unknown option is refused."""
-    with pytest.raises(ValueError, match="The 'rates' parameter"):
+    with pytest.raises(ValueError, match="The 'failure_rates' parameter"):
         ModalityDropout(rates).fit_resample(_sensor_frame(10), np.arange(10) % 2)
 
 
