@@ -20,12 +20,15 @@ from .._sensors import (
     drop_readings,
     resolve_failure_rates,
 )
+from .._state import _PlainStateMixin
 from .._validation import _validate_readings
 
 __all__ = ["SensorFailure"]
 
 
-class SensorFailure(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SensorFailure(
+    OneToOneFeatureMixin, TransformerMixin, _PlainStateMixin, BaseEstimator
+):
     """Make sensor readings go missing (NaN) at a given rate, at test time.
 
     The evaluation counterpart of

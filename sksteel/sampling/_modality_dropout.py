@@ -16,12 +16,13 @@ from .._sensors import (
     drop_readings,
     resolve_failure_rates,
 )
+from .._state import _PlainStateMixin
 from .._validation import _validate_readings
 
 __all__ = ["ModalityDropout"]
 
 
-class ModalityDropout(BaseSampler):
+class ModalityDropout(_PlainStateMixin, BaseSampler):
     """Set sensor readings to NaN during training, as failing sensors would.
 
     Paper eq. 5: reading ``x_i`` is kept with probability ``1 - p_i``, where

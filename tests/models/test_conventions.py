@@ -33,11 +33,11 @@ def blobs():
     return X, y
 
 
-@pytest.mark.parametrize("validation_fraction", [0.2, None])
-def test_unit_sample_weight_changes_nothing(blobs, validation_fraction):
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_unit_sample_weight_changes_nothing(blobs, early_stopping):
     """Check that weights of one give the unweighted model exactly."""
     X, y = blobs
-    params = {**CHEAP, "validation_fraction": validation_fraction}
+    params = {**CHEAP, "early_stopping": early_stopping, "validation_fraction": 0.2}
     plain = SteelNetClassifier(**params).fit(X, y)
     weighted = SteelNetClassifier(**params).fit(X, y, sample_weight=np.ones(len(y)))
     np.testing.assert_array_equal(plain.predict_proba(X), weighted.predict_proba(X))
@@ -52,7 +52,7 @@ def test_zero_weight_rows_do_not_train(blobs):
     X_all = np.vstack([X, decoys, decoys])
     y_all = np.concatenate([y, np.ones(2 * len(decoys), dtype=int)])
     weight = np.r_[np.ones(len(y)), np.zeros(2 * len(decoys))]
-    params = {**CHEAP, "max_epochs": 15, "validation_fraction": None}
+    params = {**CHEAP, "max_epochs": 15, "early_stopping": False}
     plain = SteelNetClassifier(**params).fit(X_all, y_all)
     weighted = SteelNetClassifier(**params).fit(X_all, y_all, sample_weight=weight)
     p_plain = plain.predict_proba(decoys)[:, 0].mean()
