@@ -359,7 +359,8 @@ def _fit(args, argv):
     if y.nunique() < 2:
         raise DataFormatError(
             f"The target column {args.target!r} holds one class only "
-            f"({y.unique().tolist()[0]!r}); a classifier needs rows of at least 2 classes."
+            f"({y.unique().tolist()[0]!r}); a classifier needs rows of at least "
+            "2 classes."
         )
     intensity = None
     if args.intensity_column is not None:
@@ -372,7 +373,7 @@ def _fit(args, argv):
                 "`--intensity-column` to train without the intensity head."
             )
     if args.attribution_prior is not None:
-        classes = np.unique(y.to_numpy())
+        classes = np.unique(y.to_numpy()).tolist()
         params["attribution_prior"] = _attribution_prior(
             args.attribution_prior, classes, features, args
         )

@@ -162,7 +162,7 @@ def test_atomic_surfaces_cache_built_by_two_threads(tmp_path, monkeypatch):
         try:
             roots.append(make_steel_surfaces(30, data_home=tmp_path, render=False,
                                              random_state=0))
-        except Exception as error:  # noqa: BLE001 - reported by the assertion
+        except Exception as error:  # reported by the assertion below
             errors.append(error)
 
     threads = [threading.Thread(target=build) for _ in range(2)]
