@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sksteel._schema import SENSOR_NAMES, SENSORS
 from sksteel.cli import main
+from sksteel.io import read_table_csv
 
 TARGET = "defect_class"
 FIT = ["--target", TARGET, "--max-epochs", "1", "--random-state", "0"]
@@ -121,7 +122,8 @@ def check_run(workspace, command, content, *, existing=None):
 def check_predictions(out, table):
     """One row of finite probabilities summing to 1 per row of the table."""
     predictions = pd.read_csv(out)
-    assert len(predictions) == len(pd.read_csv(table, skipinitialspace=True))
+    # the rows of the table, whatever its delimiter
+    assert len(predictions) == len(read_table_csv(table))
     proba = predictions.filter(like="proba_").to_numpy()
     assert proba.shape[1] == 3 and np.isfinite(proba).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
@@ -368,14 +370,11 @@ FIT_AND_PREDICT_CASES = {
         "byte 0xe9 at position \\d+ is not UTF-8", "byte 0xe9 at position",
     ),
     "BOM": (lambda cells: b"\xef\xbb\xbf" + _good(cells), None, None),
-    "';' delimiter": (
-        lambda cells: to_text(cells, ";").encode(), "seems separated by ';'",
-        "seems separated by ';'",
+    "';' delimiter": (lambda cells: to_text(cells, ";").encode(), None, None),
+    "';' delimiter, decimal commas": (
+        lambda cells: to_text(cells, ";").replace(".", ",").encode(), None, None,
     ),
-    "tab delimiter": (
-        lambda cells: to_text(cells, "\t").encode(), "seems separated by '\\\\t'",
-        "seems separated by '\\\\t'",
-    ),
+    "tab delimiter": (lambda cells: to_text(cells, "\t").encode(), None, None),
     "duplicated column": (
         _edit_cells(_renamed("drive_load", "vibration")),
         "repeats the column name\\(s\\) \\['vibration'\\]",
@@ -404,11 +403,10 @@ FIT_AND_PREDICT_CASES = {
     "40-digit reading beside blanks": (_edit_cells(_long_integer), None, None),
     "one class": (
         _edit_cells(_set_column(TARGET, "2")),
-        "at least 2 classes, but the 40 sample\\(s\\) of `y` contain only one "
-        "class: 2", None,
+        "target column 'defect_class' holds one class only \\(2\\)", None,
     ),
     "one row": (
-        lambda cells: _good(cells[:2]), "only one class: 0", None,
+        lambda cells: _good(cells[:2]), "holds one class only \\(0\\)", None,
     ),
     "fractional class": (
         _edit_cells(_with_cell(TARGET, "1.5")),
@@ -447,7 +445,7 @@ def test_fuzz_cli_csv_named_bad_tables(workspace, command, case):
         (_with_cell("intensity", ""), None),
         (_with_cell("intensity", "high"), "Column 'intensity' .* must hold numbers"),
         (_with_cell("intensity", "1e400"), "must hold finite numbers"),
-        (_set_column("intensity", ""), "`intensity` has no finite value"),
+        (_set_column("intensity", ""), "'intensity' has no value on a row with"),
     ],
     ids=["negative", "above 1", "one blank", "text", "1e400", "all blank"],
 )

@@ -261,13 +261,23 @@ def _cli_predict(change):
         elif change == "odd_ids":
             frame = frame.assign(image_id=ODD_IDS)
         table = _table(folder, frame)
+        if change in ("european", "latin1"):
+            frame = frame.assign(image_id=[f"tôle_{i}" for i in range(len(frame))])
+            frame.to_csv(table, sep=";", decimal=",", index=False,
+                         encoding="utf-8" if change == "european" else "latin-1")
         out = folder / "predictions.csv"
         options = []
+        model = _model_file(folder)
+        if change == "joblib_model":
+            from sksteel.io import load_model, save_model
+
+            model = save_model(load_model(model), folder / "model.joblib",
+                               format="joblib")
         if change == "existing_output":
             out.write_text("kept\n")
         elif change == "model_as_output":
             out, options = _model_file(folder), ["--force"]
-        result = _cli(["predict", _model_file(folder), table, "--out", out, *options])
+        result = _cli(["predict", model, table, "--out", out, *options])
         if change == "odd_ids":
             with open(out, newline="") as file:
                 ids = [row["image_id"] for row in csv.DictReader(file)]
@@ -283,6 +293,12 @@ def _cli_fit_truncated(folder):
     table.write_text(text[: len(text) // 2])
     return _cli(["fit", table, "--target", "defect_class", "--out",
                  folder / "model.skops", "--max-epochs", "1"])
+
+
+def _cli_fit_set_unknown(folder):
+    table = _table(folder, _steelnet_frame())
+    return _cli(["fit", table, "--target", "defect_class", "--out",
+                 folder / "model.skops", "--set", "learning_rate=0.01"])
 
 
 def _untrusted_model(folder):
@@ -400,8 +416,16 @@ def cases():
              "works", _cli_predict("odd_ids")),
         Case("sksteel predict", "``--out`` naming the model file, with ``--force``",
              "error", _cli_predict("model_as_output")),
+        Case("sksteel predict", "a European export (``;``, decimal commas)",
+             "works", _cli_predict("european")),
+        Case("sksteel predict", "a latin-1 table without ``--encoding``", "error",
+             _cli_predict("latin1")),
+        Case("sksteel predict", "a joblib (pickle) model file", "error",
+             _cli_predict("joblib_model")),
         Case("sksteel fit", "a CSV file cut off in the middle", "error",
              _cli_fit_truncated),
+        Case("sksteel fit", "``--set`` naming a parameter that does not exist",
+             "error", _cli_fit_set_unknown),
         Case("load_model", "a skops file holding a type sksteel does not trust",
              "error", _untrusted_model),
         Case("load_model", "a model file with one byte flipped", "error",

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from .._atomic import write_atomically
 from .._schema import DEFECT_CLASSES
 from ..preprocessing import rle_encode
 from ._base import get_data_home
@@ -159,10 +160,9 @@ def _csv_text(specs, encodings):
 
 def _write_atomically(path, write):
     """Write ``path`` through a temporary file renamed into place, so an
-    interrupted run never leaves a partial file under the final name."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
+    interrupted run never leaves a partial file under the final name; the
+    temporary name is unique per process and thread."""
+    write_atomically(path, write, overwrite=True)
 
 
 def _save_jpeg(gray, path):
