@@ -394,6 +394,11 @@ def randomisation_check(estimator, X, *, method="shapley", random_state=None):
     check_is_fitted(estimator)
     original = _explain(estimator, X, method, None)
     randomised = _explain(_reinitialised(estimator, random_state), X, method, None)
+    return _randomisation_scores(original, randomised)
+
+
+def _randomisation_scores(original, randomised):
+    """Similarity of two explanation tables (see :func:`randomisation_check`)."""
     a, b = original.to_numpy(), randomised.to_numpy()
     rho = np.array([_spearman(np.abs(p), np.abs(q)) for p, q in zip(a, b)])
     norms = np.linalg.norm(a, axis=1)
@@ -493,6 +498,9 @@ def explanation_comparison(
     frame = _readings(X)
     y = np.asarray(y)
     rows, curves, tables = [], {}, {}
+    random_model = (
+        _reinitialised(estimator, seeds[2]) if hasattr(estimator, "net_") else None
+    )
     for name in methods:
         if name == "head" and not hasattr(estimator, "explain"):
             continue
@@ -514,10 +522,11 @@ def explanation_comparison(
             row.update(
                 spearman=agreement.spearman, top_k_overlap=agreement.top_k_overlap
             )
-        if name in ("shapley", "head") and hasattr(estimator, "net_"):
-            check = randomisation_check(
-                estimator, X, method=name, random_state=seeds[2]
-            )
+        if name in ("shapley", "head") and random_model is not None:
+            # The same re-initialised copy for every method; the original
+            # table is reused rather than recomputed.
+            randomised = _explain(random_model, X, name, None)
+            check = _randomisation_scores(table, randomised)
             row.update(randomised_spearman=check.spearman,
                        randomised_distance=check.distance)
         rows.append(row)
