@@ -340,8 +340,8 @@ class ShapleySummaryDisplay:
         self.classes_ = np.unique(classes)
         if axes is None:
             _, axes = plt.subplots(
-                1, len(self.classes_), figsize=(4.0 * len(self.classes_), 4.5),
-                squeeze=False, sharex=True,
+                1, len(self.classes_), figsize=(4.8 * len(self.classes_), 4.5),
+                squeeze=False, sharex=True, layout="constrained",
             )
         axes = np.ravel(axes)
         if len(axes) != len(self.classes_):
