@@ -79,11 +79,13 @@ fig.tight_layout()
 # %%
 # Which sensors explain each class?
 # ---------------------------------
-# ``explain`` gives one attribution per sample; averaged within each true
-# class it can be compared with the generator's ground truth.
+# ``explain(method="head")`` gives the attribution head's output per sample;
+# averaged within each true class it can be compared with the generator's
+# ground truth. (``explain`` without ``method`` gives Shapley values instead:
+# see the "Explaining predictions" example.)
 fig, axes = plt.subplots(1, 2, figsize=(12, 5), sharey=True)
 AttributionDisplay.from_predictions(
-    y_test, model[-1].explain(X_test), class_names=CLASS_NAMES,
+    y_test, model[-1].explain(X_test, method="head"), class_names=CLASS_NAMES,
     ax=axes[0], colorbar=False, title="SteelNet, test samples", vmax=1.0,
 )
 AttributionDisplay(data.attribution_prior, class_names=CLASS_NAMES).plot(

@@ -33,7 +33,7 @@ def _scores_of_run(run, dataset, split):
     scores = classification_scores(y, run.estimator.predict(X))
     defective = y != 0
     truth = dataset.attribution_prior.loc[y[defective]]
-    explained = run.estimator.explain(X[defective])
+    explained = run.estimator.explain(X[defective], method="head")
     return {
         "model": run.model,
         "seed": run.seed,

@@ -17,7 +17,7 @@ def _test_attributions(run, dataset, split):
     """Per-sample attributions of the test rows, and their true classes."""
     X = dataset.data.iloc[split.test]
     y = dataset.target.iloc[split.test]
-    return X, y, run.estimator.explain(X)
+    return X, y, run.estimator.explain(X, method="head")
 
 
 def _faithfulness(estimator, X, y, attributions, classes, seed):

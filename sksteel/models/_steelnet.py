@@ -202,8 +202,11 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     n_iter_ : int
         Number of epochs run.
     feature_attributions_ : DataFrame of shape (n_classes, n_features_in_)
-        Mean predicted attribution per true class on the training data;
-        rows sum to 1.
+        The paper's class-level attribution: the attribution head's output
+        (``explain(X, method="head")``) averaged per true class on the
+        training data; rows sum to 1. It is not computed from Shapley
+        values; for a per-class importance from them see
+        :func:`sksteel.inspection.shapley_importance`.
     mean_, scale_ : ndarray of shape (n_features_in_,)
         NaN-aware mean and standard deviation used to standardise ``X``.
     operating_ranges_ : ndarray of shape (n_features_in_, 2)
@@ -261,6 +264,8 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     True
     >>> clf.explain(X[:2]).columns.tolist()
     ['x0', 'x1', 'x2', 'x3', 'x4', 'x5']
+    >>> clf.explain(X[:2], method="head").sum(axis=1).round(6).tolist()
+    [1.0, 1.0]
     >>> clf.feature_attributions_.sum(axis=1).round(6).tolist()
     [1.0, 1.0, 1.0]
 
@@ -641,22 +646,47 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         standardised = self.net_.forward(X)[1].numpy().astype(np.float64)
         return unstandardise(standardised, self.intensity_mean_, self.intensity_scale_)
 
-    def explain(self, X):
+    def explain(self, X, method="shapley"):
         """Per-sample attribution over the columns.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Readings; NaN marks a missing reading.
+        method : {"shapley", "head"}, default="shapley"
+            ``"shapley"``: exact Shapley values over sensor missingness of
+            the probability of each row's predicted class
+            (:func:`sksteel.inspection.shapley_values`): how much each
+            reading moved that probability away from the all-missing base
+            value. Values are signed, a row sums to the predicted
+            probability minus the base value, and a reading already missing
+            gets 0. ``"head"``: the paper's attribution head, rows
+            non-negative and summing to 1; it is trained to reproduce the
+            ground truth ``w*`` of the sample's class, which is what the
+            paper's figures and attribution MSE use, but it follows the
+            predicted class rather than the readings that drove the
+            prediction.
 
         Returns
         -------
         attributions : DataFrame of shape (n_samples, n_features)
-            One row per sample summing to 1, columns named after ``X``'s
-            columns (or the sensors, or ``x0, x1, ...``), index of ``X`` when
-            it is a DataFrame.
+            One row per sample, columns named after ``X``'s columns (or the
+            sensors, or ``x0, x1, ...``), index of ``X`` when it is a
+            DataFrame.
         """
+        if method not in ("shapley", "head"):
+            raise ValueError(
+                f"`method` must be 'shapley' or 'head'; got {method!r}."
+            )
         index = X.index if isinstance(X, pd.DataFrame) else None
+        if method == "shapley":
+            # Imported here: inspection works on any estimator and is not a
+            # dependency of the models package.
+            from ..inspection import shapley_values
+
+            check_is_fitted(self)
+            values = shapley_values(self, X).values.to_numpy()
+            return pd.DataFrame(values, index=index, columns=self._column_names)
         X = self._outputs(X)
         attribution = self.net_.forward(X)[2].numpy()
         return pd.DataFrame(

@@ -4,9 +4,13 @@ something is drawn."""
 from ._attribution import AttributionDisplay
 from ._history import TrainingHistoryDisplay
 from ._robustness import RobustnessCurveDisplay
+from ._shapley import DeletionCurveDisplay, ShapleyDisplay, ShapleySummaryDisplay
 
 __all__ = [
     "AttributionDisplay",
+    "DeletionCurveDisplay",
     "RobustnessCurveDisplay",
+    "ShapleyDisplay",
+    "ShapleySummaryDisplay",
     "TrainingHistoryDisplay",
 ]
