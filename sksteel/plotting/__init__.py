@@ -3,10 +3,12 @@ something is drawn."""
 
 from ._attribution import AttributionDisplay
 from ._history import TrainingHistoryDisplay
+from ._recommend import RecommendationDisplay
 from ._robustness import RobustnessCurveDisplay
 
 __all__ = [
     "AttributionDisplay",
+    "RecommendationDisplay",
     "RobustnessCurveDisplay",
     "TrainingHistoryDisplay",
 ]
