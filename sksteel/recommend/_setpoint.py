@@ -148,6 +148,13 @@ class SetpointRecommender(BaseEstimator):
     threshold : float, default=0.5
         Target probability a recommendation must reach to be valid.
 
+    require_plausible : bool, default=False
+        Whether a recommendation must also be plausible (inside the region
+        of the fit rows, see ``radius_``) to be valid. Guards against points
+        that fool one model but lie outside normal operation; rows that only
+        a non-actionable change makes plausible then get the reason
+        "drivers not actionable: ...".
+
     random_state : int, RandomState instance or None, default=None
         Draws the fit rows kept as the reference (the values tried and the
         plausible region) when there are more than 2,000.
@@ -218,6 +225,7 @@ class SetpointRecommender(BaseEstimator):
         "cost": [StrOptions({"range", "std"})],
         "n_alternatives": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="both")],
+        "require_plausible": ["boolean"],
         "random_state": ["random_state"],
     }
 
@@ -232,6 +240,7 @@ class SetpointRecommender(BaseEstimator):
         cost="range",
         n_alternatives=1,
         threshold=0.5,
+        require_plausible=False,
         random_state=None,
     ):
         self.estimator = estimator
@@ -242,6 +251,7 @@ class SetpointRecommender(BaseEstimator):
         self.cost = cost
         self.n_alternatives = n_alternatives
         self.threshold = threshold
+        self.require_plausible = require_plausible
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -516,7 +526,10 @@ class SetpointRecommender(BaseEstimator):
                 continue
             proba = self._proba(points)
             cost = (np.abs(np.nan_to_num(points - x)) / self.scale_).sum(axis=1)
-            found += self._best_per_subset(subsets, points, owner, proba, cost)
+            ok = proba >= self.threshold
+            if self.require_plausible and ok.any():
+                ok[ok] = self._plausible(points[ok])
+            found += self._best_per_subset(subsets, points, owner, proba, cost, ok)
             if len(found) >= wanted:
                 break
             if size == 1 and free.size > _MAX_POOL:
@@ -552,13 +565,14 @@ class SetpointRecommender(BaseEstimator):
             return np.empty((0, x.size)), np.empty(0, dtype=int)
         return np.concatenate(points), np.concatenate(owner)
 
-    def _best_per_subset(self, subsets, points, owner, proba, cost):
+    @staticmethod
+    def _best_per_subset(subsets, points, owner, proba, cost, valid):
         """The valid point of highest target probability (then lowest cost)
         of each set of columns that has one: deep inside the target region
         rather than on its edge, where another model may disagree."""
         best = []
-        for k in np.unique(owner[proba >= self.threshold]):
-            ok = np.flatnonzero((owner == k) & (proba >= self.threshold))
+        for k in np.unique(owner[valid]):
+            ok = np.flatnonzero((owner == k) & valid)
             i = ok[np.lexsort((cost[ok], -proba[ok]))[0]]
             columns = tuple(int(j) for j in subsets[k])
             best.append((columns, points[i], proba[i], cost[i]))

@@ -245,3 +245,18 @@ def test_clone_keeps_parameters(toy_a):
     _, _, model = toy_a
     rec = _recommender(model, max_changes=2, threshold=0.7)
     assert clone(rec).get_params()["max_changes"] == 2
+
+
+def test_require_plausible_keeps_only_plausible_points(steel):
+    """Check that with require_plausible every valid recommendation is
+    plausible, while without it some valid ones are not (on the same rows)."""
+    X, y, model = steel
+    rows = X[(y == 2).to_numpy() & (model.predict(X) > 0)].iloc[:15]
+    loose = SetpointRecommender(model, random_state=0).fit(X, y).recommend(rows)
+    assert (loose.valid & ~loose.plausible).any()
+    strict = SetpointRecommender(model, require_plausible=True, random_state=0)
+    result = strict.fit(X, y).recommend(rows)
+    assert result.valid.any()
+    assert result.plausible[result.valid].all()
+    failed = result.reason[~result.valid]
+    assert all(r.startswith(("drivers not actionable", "no change")) for r in failed)
