@@ -17,6 +17,10 @@ Subcommands (one ``_add_<command>`` function each, listed in
 - ``sksteel evaluate MODEL.skops TABLE.csv --target COLUMN``: score a
   labelled table (macro-F1, balanced accuracy, recall per class, confusion
   matrix);
+- ``sksteel recommend MODEL.skops TABLE.csv --normal NORMAL.csv --out
+  RECOMMENDATIONS.csv``: per row of a CSV table, the setpoint changes that
+  bring it to "none" (:class:`~sksteel.recommend.SetpointRecommender`,
+  fitted on the rows of normal operation in ``NORMAL.csv``);
 - ``sksteel reproduce``: every experiment of the paper on the built-in data
   (or a Kaggle Severstal directory), written as a report
   (:func:`sksteel.experiments.reproduce`).
@@ -800,9 +804,122 @@ def _reproduce(args, argv):
     return 0
 
 
+def _add_recommend(subparsers):
+    parser = subparsers.add_parser(
+        "recommend",
+        help="recommend setpoint changes that bring defective rows to normal",
+        description=(
+            "Load a model saved by `sksteel fit` (or sksteel.io.save_model), fit "
+            "a SetpointRecommender on a table of normal operation (--normal: "
+            "the rows it draws recommended values from and that define the "
+            "plausible region; with --label-column, only its rows of the "
+            "target class), and write one row per row of the readings: the row "
+            "number, the id column if any (id, image_id or ImageId), "
+            "setpoint_<feature> and change_<feature> per feature, "
+            "probability_before, probability_after, valid, plausible, "
+            "n_changes, cost and reason. Only actionable sensors change, "
+            "within the sensor table's feasible ranges; empty cells are missing "
+            "readings and stay empty. Text cells are made spreadsheet-safe as "
+            "in `sksteel predict`."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL.skops", help="the model file")
+    parser.add_argument("table", metavar="READINGS.csv", help="the readings")
+    parser.add_argument(
+        "--normal", required=True, metavar="NORMAL.csv",
+        help="rows of normal operation, with the model's feature columns "
+        "(for example the training table)",
+    )
+    parser.add_argument(
+        "--label-column", metavar="COLUMN", default=None,
+        help="a column of --normal holding each row's class: only the rows of "
+        "the target class are used",
+    )
+    _add_output(parser, "RECOMMENDATIONS.csv", "the recommendations to write")
+    parser.add_argument(
+        "--target", default="none",
+        help="the class to reach, a class of the model or a defect class name "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-changes", metavar="K", type=_positive_int, default=3,
+        help="most sensors one recommendation changes (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threshold", metavar="P", type=float, default=0.5,
+        help="target probability a recommendation must reach (default: "
+        "%(default)s)",
+    )
+    parser.add_argument(
+        "--random-state", metavar="N", type=int, default=0,
+        help="seed of the normal rows kept as reference (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--raw-text", action="store_true",
+        help="write text cells as they are, without the leading ' that keeps "
+        "a spreadsheet from evaluating formulas",
+    )
+    _add_table_options(parser)
+    parser.set_defaults(handler=_recommend, interrupted="Nothing was written.")
+
+
+def _recommend(args, argv):
+    from .recommend import SetpointRecommender
+
+    inputs = {
+        "model file": args.model, "input table": args.table,
+        "normal table": args.normal,
+    }
+    out = _check_output(args.out, args.force, inputs)
+    model = _load_model(args.model)
+    features = getattr(model, "feature_names_in_", None)
+    if features is None:
+        raise DataFormatError(
+            f"The model in {str(args.model)!r} was trained without column names, "
+            "so the table's columns cannot be matched to it; train it on a "
+            "DataFrame (or with `sksteel fit`)."
+        )
+    features = list(features)
+    normal = _read_table(args.normal, args=args)
+    _require_columns(normal, features, args.normal, "feature")
+    labels = None
+    if args.label_column is not None:
+        _require_columns(normal, [args.label_column], args.normal, "label")
+        labels = normal[args.label_column].to_numpy()
+    target = int(args.target) if args.target.lstrip("-").isdigit() else args.target
+    recommender = SetpointRecommender(
+        model, target=target, max_changes=args.max_changes,
+        threshold=args.threshold, random_state=args.random_state,
+    ).fit(_numeric_columns(normal, features, args.normal), labels)
+    carried = [c for c in _ID_COLUMNS if c not in features]
+    table = _read_table(args.table, text_columns=carried, args=args)
+    _require_columns(table, features, args.table, "feature")
+    ids = [c for c in carried if c in table.columns]
+    result = recommender.recommend(_numeric_columns(table, features, args.table))
+    columns = {f"setpoint_{name}": result.setpoints[name] for name in features}
+    columns.update({f"change_{name}": result.changes[name] for name in features})
+    for name in ("probability_before", "probability_after", "valid", "plausible",
+                 "n_changes", "cost", "reason"):
+        columns[name] = result[name]
+    rows = pd.concat(
+        [table[ids], pd.DataFrame(columns, index=table.index)], axis=1
+    )
+    rows.index.name = "row"
+    if not args.raw_text:
+        rows = _spreadsheet_safe(rows)
+    write = functools.partial(rows.to_csv, lineterminator="\r\n")
+    _write_output(write, out, args.force, inputs)
+    print(
+        f"Wrote {len(rows)} recommendations to {out}: {int(result.valid.sum())} "
+        f"valid, {int((result.reason == f'already {target!r}').sum())} already "
+        f"{target!r}."
+    )
+    return 0
+
+
 #: The subcommands, each registered by its own ``_add_<command>(subparsers)``,
 #: which sets ``handler(args, argv)`` and ``interrupted`` (said on Ctrl-C).
-_COMMANDS = (_add_fit, _add_predict, _add_evaluate, _add_reproduce)
+_COMMANDS = (_add_fit, _add_predict, _add_evaluate, _add_recommend, _add_reproduce)
 
 
 def _parser():

@@ -3,12 +3,14 @@ something is drawn."""
 
 from ._attribution import AttributionDisplay
 from ._history import TrainingHistoryDisplay
+from ._recommend import RecommendationDisplay
 from ._robustness import RobustnessCurveDisplay
 from ._shapley import DeletionCurveDisplay, ShapleyDisplay, ShapleySummaryDisplay
 
 __all__ = [
     "AttributionDisplay",
     "DeletionCurveDisplay",
+    "RecommendationDisplay",
     "RobustnessCurveDisplay",
     "ShapleyDisplay",
     "ShapleySummaryDisplay",

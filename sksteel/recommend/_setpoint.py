@@ -1,6 +1,7 @@
 """Setpoint recommendations: sparse, bounded, NaN-aware changes of the
 actionable readings that bring a defective operating point back to normal."""
 
+from itertools import combinations
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,17 +14,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
 from .._validation import _validate_readings
+from ..exceptions import DataFormatError
 
 __all__ = ["SetpointRecommender"]
 
-#: Quantiles of the fit rows tried as candidate values of each column.
-_QUANTILES = np.linspace(0.0, 1.0, 21)
+#: Normal rows whose values are tried for a set of changed columns: the ones
+#: nearest to the current reading on the columns that do not change.
+_N_DONORS = 10
 
-#: Evenly spaced candidate values across a finite feasible range.
-_N_SPAN = 11
-
-#: Fractions of a change tried when shrinking it towards the current reading.
-_SHRINK = np.linspace(0.1, 1.0, 10)
+#: Beyond one change, sets of columns are drawn from at most this many
+#: columns (those whose single change raises the target probability most).
+_MAX_POOL = 8
 
 #: At most this many fit rows form the nearest-neighbour reference.
 _MAX_REFERENCE = 2000
@@ -42,7 +43,7 @@ def _table_field(who, names, n_features, field, parameter):
     (or by position for ten unnamed columns)."""
     if names is None:
         if n_features != len(SENSOR_NAMES):
-            raise ValueError(
+            raise DataFormatError(
                 f"{who} with {parameter}='table' reads the sensor table, which "
                 f"needs the {len(SENSOR_NAMES)} sensor columns; X has "
                 f"{n_features} unnamed column(s). Pass a DataFrame with the "
@@ -52,7 +53,7 @@ def _table_field(who, names, n_features, field, parameter):
         return SENSORS[field].to_numpy()
     unknown = [name for name in names if name not in SENSORS.index]
     if unknown:
-        raise ValueError(
+        raise DataFormatError(
             f"{who} with {parameter}='table' matches columns by sensor name, but "
             f"{unknown!r} are not sensors; expected names among "
             f"{list(SENSOR_NAMES)!r}. Drop those columns or pass {parameter} "
@@ -65,7 +66,7 @@ def _refuse_unknown(who, keys, given, parameter):
     """Raise a ValueError naming the entries of ``given`` that are not columns."""
     unknown = [key for key in given if key not in keys]
     if unknown:
-        raise ValueError(
+        raise DataFormatError(
             f"{who}: `{parameter}` names unknown column(s) {unknown!r}; the "
             f"columns of X are {keys!r}."
         )
@@ -74,7 +75,7 @@ def _refuse_unknown(who, keys, given, parameter):
 class SetpointRecommender(BaseEstimator):
     """Recommend sparse, bounded setpoint changes that reach a target class.
 
-    For each row of sensor readings, a greedy forward search changes a few
+    For each row of sensor readings, a search over sets of columns changes a few
     actionable readings, within their feasible bounds, so that a fitted
     classifier's probability of ``target`` (by default ``"none"``, no
     defect) reaches ``threshold``. It only calls the classifier's
@@ -83,18 +84,23 @@ class SetpointRecommender(BaseEstimator):
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier` or
     :class:`~sksteel.models.SteelNetClassifier`).
 
-    Each step tries, for every actionable column with a reading and not yet
-    changed, a grid of candidate values (quantiles of the fit rows and, for
-    a finite feasible range, evenly spaced values across it), all in one
-    ``predict_proba`` call. The step takes the cheapest candidate that
-    reaches ``threshold`` if there is one, else the candidate with the
-    largest gain in target probability per unit of ``1 + cost``, where the
-    cost is the change in units of the column's scale (counting from one
-    scale unit keeps tiny moves with tiny gains from winning). The search
-    stops at ``threshold`` or after ``max_changes`` columns; a valid result
-    is then made sparser (changes that are not needed are undone) and
-    cheaper (each change is shrunk towards the current reading as far as
-    the threshold allows).
+    The search moves a row towards normal operation, one more column at a
+    time. For a set of actionable columns with a reading, it takes the
+    values of those columns from the normal rows seen in :meth:`fit` that
+    are nearest to the row on the *other* columns (so the new values are
+    ones that occur together with the rest of the row), clipped to the
+    bounds, and scores all such candidates in one ``predict_proba`` call.
+    It tries every single column first, then pairs, and so on up to
+    ``max_changes`` columns (beyond one column, among the eight whose
+    single change raises the target probability most), and stops at the
+    smallest number of columns that reaches ``threshold``. Among the
+    candidates that reach it, it keeps the one of highest target
+    probability (then lowest cost): a point well inside the target region
+    rather than on its edge, which an independent model then also accepts
+    more often. Moving whole columns to values of real normal rows, instead
+    of to wherever one model's probability first crosses the threshold,
+    keeps recommendations plausible and their changed sensors close to the
+    true causes of a defect (see ``benchmarks/bench_recommend.py``).
 
     Rules kept: a missing reading (NaN) is never changed and stays NaN; a
     column that is not actionable never changes; every changed value lies
@@ -136,16 +142,23 @@ class SetpointRecommender(BaseEstimator):
         deviation of the fit rows.
 
     n_alternatives : int, default=1
-        Recommendations per row. Alternative ``k`` may not use the first
-        column changed by alternatives ``0..k-1`` (a simple form of
-        diversity).
+        Recommendations per row, each changing a different set of columns
+        that contains no other alternative's set (so an alternative is not
+        just a previous one plus more changes), fewest columns first.
 
     threshold : float, default=0.5
         Target probability a recommendation must reach to be valid.
 
+    require_plausible : bool, default=False
+        Whether a recommendation must also be plausible (inside the region
+        of the fit rows, see ``radius_``) to be valid. Guards against points
+        that fool one model but lie outside normal operation; rows that only
+        a non-actionable change makes plausible then get the reason
+        "drivers not actionable: ...".
+
     random_state : int, RandomState instance or None, default=None
-        Draws the fit rows kept as the nearest-neighbour reference when
-        there are more than 2,000.
+        Draws the fit rows kept as the reference (the values tried and the
+        plausible region) when there are more than 2,000.
 
     Attributes
     ----------
@@ -164,11 +177,9 @@ class SetpointRecommender(BaseEstimator):
     scale_ : ndarray of shape (n_features_in_,)
         Unit in which the cost of a change is measured, per column.
 
-    grid_ : list of ndarray
-        Candidate values of each column.
-
     reference_ : ndarray of shape (n_reference, n_features_in_)
-        Fit rows, divided by ``scale_``, that define the plausible region.
+        Fit rows, in the units of X: the normal rows whose values the
+        search tries, and that define the plausible region.
 
     radius_ : float
         A point is plausible when its nearest reference row (NaN-aware
@@ -215,6 +226,7 @@ class SetpointRecommender(BaseEstimator):
         "cost": [StrOptions({"range", "std"})],
         "n_alternatives": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="both")],
+        "require_plausible": ["boolean"],
         "random_state": ["random_state"],
     }
 
@@ -229,6 +241,7 @@ class SetpointRecommender(BaseEstimator):
         cost="range",
         n_alternatives=1,
         threshold=0.5,
+        require_plausible=False,
         random_state=None,
     ):
         self.estimator = estimator
@@ -239,11 +252,13 @@ class SetpointRecommender(BaseEstimator):
         self.cost = cost
         self.n_alternatives = n_alternatives
         self.threshold = threshold
+        self.require_plausible = require_plausible
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Learn scales, candidate values and the plausible region.
+        """Learn the scales, the normal rows to draw values from and the
+        plausible region.
 
         Parameters
         ----------
@@ -278,13 +293,13 @@ class SetpointRecommender(BaseEstimator):
         if y is not None:
             y = np.asarray(y)
             if y.shape[0] != X.shape[0]:
-                raise ValueError(
+                raise DataFormatError(
                     f"{who}.fit got {X.shape[0]} rows in X but {y.shape[0]} "
                     "labels in y; pass one label per row."
                 )
             X = X[y == self.classes_[self.target_index_]]
             if X.shape[0] == 0:
-                raise ValueError(
+                raise DataFormatError(
                     f"{who}.fit: no row of y is the target {self.target!r}; "
                     "pass rows of normal operation."
                 )
@@ -293,11 +308,10 @@ class SetpointRecommender(BaseEstimator):
         self.actionable_ = self._actionable(who, names, keys)
         self.bounds_ = self._bounds(who, names, keys)
         self.scale_ = self._scale(X, names)
-        self.grid_ = [self._grid(X[:, j], self.bounds_[j]) for j in range(X.shape[1])]
         rng = check_random_state(self.random_state)
         if X.shape[0] > _MAX_REFERENCE:
             X = X[np.sort(rng.choice(X.shape[0], _MAX_REFERENCE, replace=False))]
-        self.reference_ = X / self.scale_
+        self.reference_ = X
         self.radius_ = self._radius()
         return self
 
@@ -311,7 +325,7 @@ class SetpointRecommender(BaseEstimator):
             code = CLASS_NAMES.index(self.target)
             if code in classes:
                 return classes.index(code)
-        raise ValueError(
+        raise DataFormatError(
             f"{who}: the estimator does not know the target class "
             f"{self.target!r}; its classes are {classes!r}. Pass one of them "
             "as `target`."
@@ -335,7 +349,7 @@ class SetpointRecommender(BaseEstimator):
         for key, pair in self.bounds.items():
             low, high = (float(v) for v in pair)
             if np.isnan(low) or np.isnan(high) or low > high:
-                raise ValueError(
+                raise DataFormatError(
                     f"{who}: the bounds of column {key!r} are ({low}, {high}); "
                     "expected low <= high (use -np.inf or np.inf for no limit)."
                 )
@@ -358,23 +372,13 @@ class SetpointRecommender(BaseEstimator):
                             )
         return np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
 
-    @staticmethod
-    def _grid(column, bounds):
-        """Candidate values: quantiles of the fit rows, and evenly spaced
-        values across a finite feasible range, clipped to the bounds."""
-        values = [] if np.isnan(column).all() else [np.nanquantile(column, _QUANTILES)]
-        if np.isfinite(bounds).all():
-            values.append(np.linspace(bounds[0], bounds[1], _N_SPAN))
-        if not values:
-            return np.empty(0)
-        return np.unique(np.clip(np.concatenate(values), bounds[0], bounds[1]))
-
     def _radius(self):
         """99th percentile of the reference rows' nearest-neighbour distances
         (each to the others)."""
         if self.reference_.shape[0] < 2:
             return np.inf
-        distances = nan_euclidean_distances(self.reference_, self.reference_)
+        scaled = self.reference_ / self.scale_
+        distances = nan_euclidean_distances(scaled, scaled)
         np.fill_diagonal(distances, np.inf)
         nearest = np.nanmin(distances, axis=1)
         nearest = nearest[np.isfinite(nearest)]
@@ -407,8 +411,11 @@ class SetpointRecommender(BaseEstimator):
               threshold``;
             - ``reason``: ndarray of str, empty for a valid change;
               ``"already '<target>'"``, ``"no readings"``, ``"drivers not
-              actionable: <columns>"`` or ``"no change of <= k sensors
-              within bounds reaches '<target>'"`` otherwise;
+              actionable: <columns>"`` (only changing those columns too
+              would reach the target), ``"no actionable column has a
+              reading"`` or ``"no change of <= k sensors within bounds
+              reaches '<target>'"`` otherwise (``"no other change ..."``
+              for an alternative beyond the ones found);
             - ``plausible``: ndarray of bool, the setpoints lie inside the
               region of the fit rows (nearest-neighbour check);
             - ``n_changes``, ``cost``: ndarray, columns changed and the sum
@@ -440,22 +447,22 @@ class SetpointRecommender(BaseEstimator):
         reasons = np.full(X.shape[0] * k, "", dtype=object)
         after = np.repeat(before, k)
         for i, x in enumerate(X):
-            used = []
-            for a in range(k):
-                entry = i * k + a
-                if np.isnan(x).all():
-                    reasons[entry] = "no readings"
-                elif before[i] >= self.threshold:
-                    reasons[entry] = f"already {self.target!r}"
-                else:
-                    point, after[entry], first = self._search(x, before[i], used)
-                    setpoints[entry] = point
-                    if first is not None:
-                        used.append(first)
-                    if after[entry] < self.threshold:
-                        setpoints[entry] = x
-                        after[entry] = before[i]
-                        reasons[entry] = self._failure(x, before[i])
+            entries = slice(i * k, (i + 1) * k)
+            if np.isnan(x).all():
+                reasons[entries] = "no readings"
+                continue
+            if before[i] >= self.threshold:
+                reasons[entries] = f"already {self.target!r}"
+                continue
+            found = self._search(x)
+            for a, (_, point, p, _) in enumerate(found):
+                setpoints[i * k + a], after[i * k + a] = point, p
+            reasons[i * k + len(found) : (i + 1) * k] = (
+                self._failure(x)
+                if not found
+                else "no other change of <= "
+                f"{self.max_changes} sensors within bounds reaches {self.target!r}"
+            )
         current = np.repeat(X, k, axis=0)
         changes = np.where(np.isnan(current), 0.0, setpoints - current)
         columns = getattr(self, "feature_names_in_", None)
@@ -487,7 +494,7 @@ class SetpointRecommender(BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         column = names[j] if names is not None else j
         low, high = self.bounds_[j]
-        raise ValueError(
+        raise DataFormatError(
             f"{type(self).__name__}: the reading {float(X[i, j])!r} of column "
             f"{column!r} at row {i} lies outside its feasible bounds "
             f"[{low:g}, {high:g}] ({int(outside.sum())} reading(s) outside in "
@@ -500,86 +507,100 @@ class SetpointRecommender(BaseEstimator):
         frame = pd.DataFrame(X, columns=names) if names is not None else X
         return np.asarray(self.estimator.predict_proba(frame))[:, self.target_index_]
 
-    def _candidates(self, x, columns):
-        """Every single-column change of x to a grid value: the points, their
-        column and their cost."""
-        points, where = [], []
-        for j in columns:
-            values = self.grid_[j][self.grid_[j] != x[j]]
-            block = np.repeat(x[None], values.size, axis=0)
-            block[:, j] = values
-            points.append(block)
-            where.append(np.full(values.size, j))
-        if not points:
-            return np.empty((0, x.size)), np.empty(0, dtype=int), np.empty(0)
-        points, where = np.concatenate(points), np.concatenate(where)
-        cost = (
-            np.abs(points[np.arange(where.size), where] - x[where]) / self.scale_[where]
-        )
-        return points, where, cost
-
-    def _search(self, x, p_before, excluded, actionable=None):
-        """Greedy forward search from x: the point, its probability and the
-        first column changed."""
+    def _search(self, x, actionable=None):
+        """Valid changes of x, as few columns as possible: a list of
+        ``(columns, point, probability, cost)`` sorted by size, then by
+        probability (highest first), then by cost; no entry's columns contain
+        another entry's."""
         actionable = self.actionable_ if actionable is None else actionable
-        free = [
-            j for j in np.flatnonzero(actionable & ~np.isnan(x)) if j not in excluded
-        ]
-        point, p, changed = x.copy(), p_before, []
-        while len(changed) < self.max_changes and p < self.threshold:
-            points, where, cost = self._candidates(
-                point, [j for j in free if j not in changed]
-            )
-            if not where.size:
-                break
+        free = np.flatnonzero(actionable & ~np.isnan(x))
+        wanted = self.n_alternatives
+        found, pool = [], free
+        for size in range(1, min(self.max_changes, free.size) + 1):
+            subsets = [
+                s
+                for s in combinations(pool, size)
+                if not any(set(f[0]) <= set(s) for f in found)
+            ]
+            points, owner = self._donated(x, subsets)
+            if not owner.size:
+                continue
             proba = self._proba(points)
-            reaching = np.flatnonzero(proba >= self.threshold)
-            if reaching.size:
-                best = reaching[np.lexsort((-proba[reaching], cost[reaching]))[0]]
-            else:
-                score = (proba - p) / (1.0 + cost)
-                best = int(np.argmax(score))
-                if proba[best] <= p:
-                    break
-            point, p = points[best], float(proba[best])
-            changed.append(int(where[best]))
-        if p >= self.threshold:
-            point, p = self._tidy(x, point, p, changed)
-        return point, p, (changed[0] if changed else None)
+            cost = (np.abs(np.nan_to_num(points - x)) / self.scale_).sum(axis=1)
+            ok = proba >= self.threshold
+            if self.require_plausible and ok.any():
+                ok[ok] = self._plausible(points[ok])
+            found += self._best_per_subset(subsets, points, owner, proba, cost, ok)
+            if len(found) >= wanted:
+                break
+            if size == 1 and free.size > _MAX_POOL:
+                pool = self._pool(free, subsets, owner, proba)
+        found.sort(key=lambda f: (len(f[0]), -f[2], f[3]))
+        return found[:wanted]
 
-    def _tidy(self, x, point, p, changed):
-        """Undo the changes not needed, then shrink each change towards x as
-        far as the threshold allows."""
-        for j in list(changed):
-            trial = point.copy()
-            trial[j] = x[j]
-            p_trial = float(self._proba(trial[None])[0])
-            if p_trial >= self.threshold:
-                point, p = trial, p_trial
-                changed.remove(j)
-        for j in changed:
-            trials = np.repeat(point[None], _SHRINK.size, axis=0)
-            trials[:, j] = x[j] + _SHRINK * (point[j] - x[j])
-            proba = self._proba(trials)
-            ok = np.flatnonzero(proba >= self.threshold)
-            point, p = trials[ok[0]], float(proba[ok[0]])
-        return point, p
+    def _donated(self, x, subsets):
+        """For each set of columns, x with those columns taken from each of
+        the nearest normal rows (nearest on the other columns), clipped to
+        the bounds: the points and the position of their set."""
+        reference = self.reference_
+        gap = ((reference - x) / self.scale_) ** 2
+        present = ~np.isnan(gap)
+        gap = np.where(present, gap, 0.0)
+        points, owner = [], []
+        for k, subset in enumerate(subsets):
+            rest = np.ones(x.size, dtype=bool)
+            rest[list(subset)] = False
+            seen = present[:, rest].sum(axis=1)
+            distance = gap[:, rest].sum(axis=1) * rest.sum() / np.maximum(seen, 1)
+            usable = ~np.isnan(reference[:, list(subset)]).any(axis=1)
+            distance = np.where(usable, distance, np.inf)
+            donors = np.argsort(distance, kind="stable")[:_N_DONORS]
+            donors = donors[np.isfinite(distance[donors])]
+            block = np.repeat(x[None], donors.size, axis=0)
+            values = reference[np.ix_(donors, subset)]
+            low, high = self.bounds_[list(subset)].T
+            block[:, list(subset)] = np.clip(values, low, high)
+            points.append(block)
+            owner.append(np.full(donors.size, k))
+        if not points:
+            return np.empty((0, x.size)), np.empty(0, dtype=int)
+        return np.concatenate(points), np.concatenate(owner)
 
-    def _failure(self, x, p_before):
+    @staticmethod
+    def _best_per_subset(subsets, points, owner, proba, cost, valid):
+        """The valid point of highest target probability (then lowest cost)
+        of each set of columns that has one: deep inside the target region
+        rather than on its edge, where another model may disagree."""
+        best = []
+        for k in np.unique(owner[valid]):
+            ok = np.flatnonzero((owner == k) & valid)
+            i = ok[np.lexsort((cost[ok], -proba[ok]))[0]]
+            columns = tuple(int(j) for j in subsets[k])
+            best.append((columns, points[i], proba[i], cost[i]))
+        return best
+
+    @staticmethod
+    def _pool(free, subsets, owner, proba):
+        """The columns whose single change raises the target probability
+        most (ties by position)."""
+        gain = np.full(free.size, -np.inf)
+        for k, (j,) in enumerate(subsets):
+            if (owner == k).any():
+                gain[np.flatnonzero(free == j)[0]] = proba[owner == k].max()
+        keep = np.argsort(-gain, kind="stable")[:_MAX_POOL]
+        return np.sort(free[keep])
+
+    def _failure(self, x):
         """Why no valid change was found. If the same search with every
         column actionable succeeds, the non-actionable columns it changes
         are named as the drivers."""
         if not (self.actionable_ & ~np.isnan(x)).any():
             return "no actionable column has a reading"
-        everything = np.ones_like(self.actionable_)
-        point, p, _ = self._search(x, p_before, [], actionable=everything)
-        changed = ~self.actionable_ & (point != x) & ~np.isnan(x)
-        if p >= self.threshold and changed.any():
+        found = self._search(x, actionable=np.ones_like(self.actionable_))
+        blocked = [j for j in (found[0][0] if found else ()) if not self.actionable_[j]]
+        if blocked:
             names = getattr(self, "feature_names_in_", None)
-            labels = [
-                str(names[j]) if names is not None else str(j)
-                for j in np.flatnonzero(changed)
-            ]
+            labels = [str(names[j]) if names is not None else str(j) for j in blocked]
             return "drivers not actionable: " + ", ".join(labels)
         return (
             f"no change of <= {self.max_changes} sensors within bounds reaches "
@@ -590,7 +611,9 @@ class SetpointRecommender(BaseEstimator):
         """Whether each point's nearest reference row is within ``radius_``."""
         if not np.isfinite(self.radius_):
             return np.ones(points.shape[0], dtype=bool)
-        distances = nan_euclidean_distances(points / self.scale_, self.reference_)
+        distances = nan_euclidean_distances(
+            points / self.scale_, self.reference_ / self.scale_
+        )
         with np.errstate(invalid="ignore"):
             return (
                 np.nanmin(np.nan_to_num(distances, nan=np.inf), axis=1) <= self.radius_

@@ -118,9 +118,9 @@ def test_bounds_are_respected(toy_a):
     pd.testing.assert_frame_equal(result.setpoints, rows)
 
 
-def test_alternatives_use_different_first_columns():
-    """Check that the second alternative does not reuse the first one's
-    column when another column fixes the row too."""
+def test_alternatives_are_different_minimal_sets():
+    """Check that the second alternative changes another column when
+    another column fixes the row too, and is not the first plus more."""
     X, y, model = _toy(lambda X: (X["a"] > 5) & (X["b"] > 5))
     rec = _recommender(model, n_alternatives=2).fit(X, y)
     result = rec.recommend(pd.DataFrame({"a": [8.0], "b": [8.0], "h": 1.0}))
@@ -177,6 +177,28 @@ def test_histgradientboosting_on_steelnet_data(steel):
     assert all(r.startswith(("drivers not actionable", "no change")) for r in failed)
 
 
+def test_changes_point_to_true_causes(steel):
+    """Check that on inclusion and patches rows (all drivers but
+    cleanliness-on-patches actionable) the changed sensors are mostly the
+    ones the generator deviated for the class, and that each changed value
+    is one seen in normal rows."""
+    X, y, model = steel
+    rec = SetpointRecommender(model, max_changes=2, random_state=0).fit(X, y)
+    normal = X[(y == 0).to_numpy()]
+    prior = make_steelnet_dataset(n_normal=10, n_per_class=2).attribution_prior
+    for label in (2, 3):
+        rows = X[(y == label).to_numpy() & (model.predict(X) > 0)].iloc[:12]
+        result = rec.recommend(rows)
+        assert result.valid.mean() >= 0.75
+        changed = result.changes.to_numpy()[result.valid] != 0
+        causes = prior.loc[label, list(X.columns)].to_numpy() > 0
+        assert (changed & causes).sum() / changed.sum() >= 0.8
+        setpoints = result.setpoints.to_numpy()[result.valid]
+        for j in np.flatnonzero(changed.any(axis=0)):
+            values = setpoints[changed[:, j], j]
+            assert np.isin(values, normal.iloc[:, j].to_numpy()).all()
+
+
 @pytest.mark.parametrize(
     "params, match",
     [
@@ -223,3 +245,18 @@ def test_clone_keeps_parameters(toy_a):
     _, _, model = toy_a
     rec = _recommender(model, max_changes=2, threshold=0.7)
     assert clone(rec).get_params()["max_changes"] == 2
+
+
+def test_require_plausible_keeps_only_plausible_points(steel):
+    """Check that with require_plausible every valid recommendation is
+    plausible, while without it some valid ones are not (on the same rows)."""
+    X, y, model = steel
+    rows = X[(y == 2).to_numpy() & (model.predict(X) > 0)].iloc[:15]
+    loose = SetpointRecommender(model, random_state=0).fit(X, y).recommend(rows)
+    assert (loose.valid & ~loose.plausible).any()
+    strict = SetpointRecommender(model, require_plausible=True, random_state=0)
+    result = strict.fit(X, y).recommend(rows)
+    assert result.valid.any()
+    assert result.plausible[result.valid].all()
+    failed = result.reason[~result.valid]
+    assert all(r.startswith(("drivers not actionable", "no change")) for r in failed)
