@@ -4,6 +4,8 @@ With fixed seeds, in a temporary data home:
 
 - train at the defaults on ``--n-train`` generated surfaces
   (``random_state=0``), timed;
+- tune the per-class threshold and minimum area on ``--n-valid`` other
+  fresh surfaces (``random_state=2``), and report both settings;
 - evaluate on ``--n-test`` fresh surfaces (``random_state=1``): per class
   the Dice (mean over images, 1 when both masks are empty), the Pearson
   correlation of predicted and true fraction, and the image-level presence
@@ -41,7 +43,7 @@ from scipy import stats
 from sklearn.metrics import f1_score
 
 from sksteel.datasets import FRACTION_COLUMNS, load_severstal, make_steel_surfaces
-from sksteel.io import load_model, save_model
+from sksteel.io import save_model
 from sksteel.preprocessing import RLEDecoder, rle_decode
 from sksteel.vision import DefectSegmenter
 
@@ -78,7 +80,9 @@ def agreement(model, frame):
             "presence_f1": float(f1_score(true[:, c] > 0, predicted[:, c] > 0)),
         }
     defective = true.sum(axis=1) > 0
-    spearman = stats.spearmanr(predicted[defective] @ WEIGHTS, true[defective] @ WEIGHTS)
+    spearman = stats.spearmanr(
+        predicted[defective] @ WEIGHTS, true[defective] @ WEIGHTS
+    )
     return rows, float(spearman[0]), seconds
 
 
@@ -156,6 +160,7 @@ def main():
     parser.add_argument("--n-test", type=int, default=300)
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--memory-images", type=int, nargs="*", default=[200, 2000])
+    parser.add_argument("--n-valid", type=int, default=100)
     parser.add_argument("--n-real", type=int, default=200)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp())
@@ -165,7 +170,8 @@ def main():
         params["max_epochs"] = args.max_epochs
     model = DefectSegmenter(**params)
     _, train_seconds = timed(model.fit, train)
-    tuned = model.tune_postprocessing(train.sample(min(100, len(train)), random_state=0))
+    # Post-processing tuned on a third set of fresh surfaces (validation).
+    tuned = model.tune_postprocessing(surfaces(args.n_valid, 2, home))
     classes, spearman, seconds = agreement(model, test)
     model_tuned = DefectSegmenter(**params)
     model_tuned.__setstate__(model.__getstate__())
@@ -205,26 +211,37 @@ def main():
         "machine": machine(),
         "versions": versions("torch", "segmentation_models_pytorch"),
     }
-    print(f"trained on {args.n_train} images x {model.n_iter_} epochs in "
-          f"{train_seconds:.0f} s ({result['train_images_per_second']:.2f} img/s)")
-    print(f"{'class':20} {'dice':>6} {'pearson':>8} {'F1':>6} | tuned: "
-          f"{'dice':>6} {'pearson':>8} {'F1':>6}")
+    print(
+        f"trained on {args.n_train} images x {model.n_iter_} epochs in "
+        f"{train_seconds:.0f} s ({result['train_images_per_second']:.2f} img/s)"
+    )
+    print(
+        f"{'class':20} {'dice':>6} {'pearson':>8} {'F1':>6} | tuned: "
+        f"{'dice':>6} {'pearson':>8} {'F1':>6}"
+    )
     for name in FRACTION_COLUMNS:
         a, b = classes[name], classes_tuned[name]
-        print(f"{name:20} {a['dice']:6.3f} {a['pearson']:8.3f} "
-              f"{a['presence_f1']:6.3f} |        {b['dice']:6.3f} "
-              f"{b['pearson']:8.3f} {b['presence_f1']:6.3f}")
+        print(
+            f"{name:20} {a['dice']:6.3f} {a['pearson']:8.3f} "
+            f"{a['presence_f1']:6.3f} |        {b['dice']:6.3f} "
+            f"{b['pearson']:8.3f} {b['presence_f1']:6.3f}"
+        )
     print(f"intensity Spearman {spearman:.3f} (tuned {spearman_tuned:.3f})")
-    print(f"inference {ours:.2f} img/s, bare smp {bare:.2f} img/s, "
-          f"ratio {ours / bare:.2f}")
+    print(
+        f"inference {ours:.2f} img/s, bare smp {bare:.2f} img/s, "
+        f"ratio {ours / bare:.2f}"
+    )
     print("peak memory (MiB):", {n: round(v) for n, v in memory.items()})
     print("real images:", result["real_images"], "Dice:", real_dice)
     params = result["params"]
-    result["params"] = {k: v if np.isscalar(v) or v is None else list(v)
-                        for k, v in params.items()}
+    result["params"] = {
+        k: v if np.isscalar(v) or v is None else list(v) for k, v in params.items()
+    }
     RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(f"maximum RSS of this process: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(
+        f"maximum RSS of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

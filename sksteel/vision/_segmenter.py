@@ -623,7 +623,9 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         usable, _ = check_images(
             paths, on_error=self.on_error, colour=self.image_colour_
         )
-        dataset = ImageDataset(paths, image_size=self.image_size_, on_error="warn")
+        dataset = ImageDataset(
+            paths, image_size=self.image_size_, on_error=self.on_error
+        )
         loader = torch.utils.data.DataLoader(
             dataset, batch_size=self.batch_size, num_workers=self.num_workers
         )
@@ -650,12 +652,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
             unread.extend(paths[start:stop][~read.numpy() & usable[start:stop]])
             start = stop
             yield probs, ok
-        if unread:
-            if self.on_error == "raise":
-                raise DataFormatError(
-                    f"{len(unread)} image(s) could not be decoded, first "
-                    f"{unread[:5]!r}. Fix or remove them, or pass on_error='warn'."
-                )
+        if unread:  # only under on_error="warn": ImageDataset raises otherwise
             warnings.warn(
                 f"{len(unread)} of {len(paths)} image(s) could not be decoded and "
                 f"get empty masks, first {unread[:5]!r}.",
