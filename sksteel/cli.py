@@ -675,6 +675,67 @@ def _predictions(model, X, top_k):
     return pd.DataFrame(columns, index=X.index)
 
 
+def _add_segment(subparsers):
+    parser = subparsers.add_parser(
+        "segment",
+        help="predict defect masks of a folder of images as a Kaggle submission",
+        description=(
+            "Load a DefectSegmenter saved with sksteel.io.save_model, predict "
+            "the masks of every image (.jpg, .jpeg, .png) of IMAGES_DIR, in "
+            "name order, and write them as a Kaggle submission: columns "
+            "ImageId,EncodedPixels,ClassId, one row per image and class, an "
+            "empty EncodedPixels where the class is absent "
+            "(sksteel.vision.to_submission). Image names that lead outside "
+            "IMAGES_DIR through symbolic links are refused."
+        ),
+    )
+    parser.add_argument("images", metavar="IMAGES_DIR", help="the image folder")
+    parser.add_argument(
+        "--model", required=True, metavar="MODEL.skops", help="the segmenter file"
+    )
+    _add_output(parser, "SUBMISSION.csv", "the submission to write")
+    parser.set_defaults(handler=_segment)
+
+
+def _segment(args, argv):
+    from .io import load_model
+    from .vision import DefectSegmenter, to_submission
+
+    inputs = {"model file": args.model}
+    out = _check_output(args.out, args.force, inputs)
+    folder = Path(args.images)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"IMAGES_DIR {str(folder)!r} is not a folder; pass the folder of the "
+            "images to segment."
+        )
+    names = sorted(
+        name
+        for name in os.listdir(folder)
+        if name.lower().endswith((".jpg", ".jpeg", ".png"))
+    )
+    if not names:
+        raise DataFormatError(
+            f"IMAGES_DIR {str(folder)!r} holds no .jpg, .jpeg or .png image."
+        )
+    model = load_model(args.model, trusted=[DefectSegmenter])
+    if not isinstance(model, DefectSegmenter):
+        raise DataFormatError(
+            f"The model in {str(args.model)!r} is a {type(model).__name__}, not a "
+            "DefectSegmenter; save a fitted DefectSegmenter with "
+            "sksteel.io.save_model."
+        )
+    table = pd.DataFrame(
+        {"ImageId": names, "image_path": [str(folder / name) for name in names]}
+    )
+    encodings = model.predict_rle(table)
+    to_submission(
+        pd.concat([table[["ImageId"]], encodings], axis=1), out, overwrite=args.force
+    )
+    print(f"Wrote the masks of {len(names)} image(s) to {out}.")
+    return 0
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="sksteel",
@@ -688,6 +749,7 @@ def _parser():
     _add_fit(subparsers)
     _add_predict(subparsers)
     _add_reproduce(subparsers)
+    _add_segment(subparsers)
     return parser
 
 
