@@ -89,10 +89,10 @@ def _add_reproduce(subparsers):
     parser.add_argument(
         "--intensity", choices=("masks", "model"), default="masks",
         help="where the defect fractions behind the intensity come from: the "
-        "annotated masks, or the image model (DefectFractionRegressor, "
+        "annotated masks, or the image model (DefectSegmenter, a U-Net "
         "cross-fitted on the images; renders the built-in surfaces and "
-        "trains a ResNet: about 8 minutes more on 2 cores, once, as the "
-        "data set is cached) (default: %(default)s)",
+        "trains it: minutes more on 2 cores, once, as the data set is "
+        "cached) (default: %(default)s)",
     )
     parser.add_argument(
         "--n-jobs", type=int, default=-1,
