@@ -3,10 +3,12 @@ something is drawn."""
 
 from ._attribution import AttributionDisplay
 from ._history import TrainingHistoryDisplay
+from ._masks import MaskDisplay
 from ._robustness import RobustnessCurveDisplay
 
 __all__ = [
     "AttributionDisplay",
+    "MaskDisplay",
     "RobustnessCurveDisplay",
     "TrainingHistoryDisplay",
 ]
