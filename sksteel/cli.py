@@ -35,9 +35,11 @@ import ast
 import difflib
 import functools
 import json
+import os
 import shlex
 import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -754,10 +756,10 @@ def _add_reproduce(subparsers):
     parser.add_argument(
         "--intensity", choices=("masks", "model"), default="masks",
         help="where the defect fractions behind the intensity come from: the "
-        "annotated masks, or the image model (DefectFractionRegressor, "
+        "annotated masks, or the image model (DefectSegmenter, a U-Net "
         "cross-fitted on the images; renders the built-in surfaces and "
-        "trains a ResNet: about 8 minutes more on 2 cores, once, as the "
-        "data set is cached) (default: %(default)s)",
+        "trains it: minutes more on 2 cores, once, as the data set is "
+        "cached) (default: %(default)s)",
     )
     parser.add_argument(
         "--n-jobs", type=int, default=-1,
@@ -917,9 +919,77 @@ def _recommend(args, argv):
     return 0
 
 
+def _add_segment(subparsers):
+    parser = subparsers.add_parser(
+        "segment",
+        help="predict defect masks of a folder of images as a Kaggle submission",
+        description=(
+            "Load a DefectSegmenter saved with sksteel.io.save_model, predict "
+            "the masks of every image (.jpg, .jpeg, .png) of IMAGES_DIR, in "
+            "name order, and write them as a Kaggle submission: columns "
+            "ImageId,EncodedPixels,ClassId, one row per image and class, an "
+            "empty EncodedPixels where the class is absent "
+            "(sksteel.vision.to_submission). Image names that lead outside "
+            "IMAGES_DIR through symbolic links are refused."
+        ),
+    )
+    parser.add_argument("images", metavar="IMAGES_DIR", help="the image folder")
+    parser.add_argument(
+        "--model", required=True, metavar="MODEL.skops", help="the segmenter file"
+    )
+    _add_output(parser, "SUBMISSION.csv", "the submission to write")
+    parser.set_defaults(handler=_segment, interrupted="No submission was written.")
+
+
+def _segment(args, argv):
+    from .io import load_model
+    from .vision import DefectSegmenter, to_submission
+
+    inputs = {"model file": args.model}
+    out = _check_output(args.out, args.force, inputs)
+    folder = Path(args.images)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"IMAGES_DIR {str(folder)!r} is not a folder; pass the folder of the "
+            "images to segment."
+        )
+    names = sorted(
+        name
+        for name in os.listdir(folder)
+        if name.lower().endswith((".jpg", ".jpeg", ".png"))
+    )
+    if not names:
+        raise DataFormatError(
+            f"IMAGES_DIR {str(folder)!r} holds no .jpg, .jpeg or .png image."
+        )
+    model = load_model(args.model, trusted=[DefectSegmenter])
+    if not isinstance(model, DefectSegmenter):
+        raise DataFormatError(
+            f"The model in {str(args.model)!r} is a {type(model).__name__}, not a "
+            "DefectSegmenter; save a fitted DefectSegmenter with "
+            "sksteel.io.save_model."
+        )
+    table = pd.DataFrame(
+        {"ImageId": names, "image_path": [str(folder / name) for name in names]}
+    )
+    encodings = model.predict_rle(table)
+    to_submission(
+        pd.concat([table[["ImageId"]], encodings], axis=1), out, overwrite=args.force
+    )
+    print(f"Wrote the masks of {len(names)} image(s) to {out}.")
+    return 0
+
+
 #: The subcommands, each registered by its own ``_add_<command>(subparsers)``,
 #: which sets ``handler(args, argv)`` and ``interrupted`` (said on Ctrl-C).
-_COMMANDS = (_add_fit, _add_predict, _add_evaluate, _add_recommend, _add_reproduce)
+_COMMANDS = (
+    _add_fit,
+    _add_predict,
+    _add_evaluate,
+    _add_recommend,
+    _add_reproduce,
+    _add_segment,
+)
 
 
 def _parser():

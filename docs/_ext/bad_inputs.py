@@ -228,6 +228,26 @@ def _loader(csv_text, images=("a.jpg",)):
     return run
 
 
+def _link_loop(folder):
+    import os
+
+    _severstal_folder(folder, "ImageId,ClassId,EncodedPixels\na.jpg,1,1 2\n")
+    os.symlink("b.jpg", folder / "train_images" / "loop.jpg")
+    os.symlink("loop.jpg", folder / "train_images" / "b.jpg")
+    from sksteel.datasets import load_severstal
+
+    load_severstal(folder)
+
+
+def _segmenter_bad_rle(folder):
+    from sksteel.vision import DefectSegmenter
+
+    table = pd.DataFrame({"image_path": [str(folder / "a.jpg")]})
+    for c in range(1, 5):
+        table[f"EncodedPixels_{c}"] = "1 5 3" if c == 2 else None
+    DefectSegmenter(max_epochs=1, verbose=0).fit(table)
+
+
 def _regressor(kind):
     from sksteel.vision import DefectFractionRegressor
 
@@ -380,6 +400,12 @@ def cases():
              _loader(header_new + "a.jpg,1,1 2\na.jpg,3")),
         Case("load_severstal", "annotated images missing from ``train_images/``",
              "error", _loader(header_new + "a.jpg,1,1 2\nb.jpg,2,3 4\n")),
+        Case("load_severstal", "an image id leading out of the folder (``../x.jpg``)",
+             "error", _loader(header_new + "a.jpg,1,1 2\n../x.jpg,2,3 4\n")),
+        Case("load_severstal", "a symbolic link loop in ``train_images/``", "error",
+             _link_loop),
+        Case("DefectSegmenter.fit", "an encoding that does not decode", "error",
+             _segmenter_bad_rle),
         Case("SteelNetClassifier.fit", "a single class in ``y``", "error",
              _fit("single_class")),
         Case("SteelNetClassifier.fit", "one row", "error", _fit("one_row")),

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._paths import check_under_root, resolve_dir
 from .._schema import CLASS_NAMES, DEFECT_CLASSES, ENCODED_COLUMNS, IMAGE_SHAPE
 from ..exceptions import DataFormatError, ImageReadError, MissingImagesWarning
 
@@ -389,9 +390,13 @@ def load_severstal(
         missing, repeated or both layouts' columns, unknown class ids,
         duplicated image and class, an image of the original layout without
         its four rows, or a file that looks cut short (no final line break
-        and an incomplete last row). The files are only read.
+        and an incomplete last row). The files are only read. Also when image
+        ids lead outside ``image_dir`` (``..``, an absolute path, or a
+        symbolic link out of the folder), whatever `missing_images` says,
+        and when ``image_dir`` is a symbolic link loop.
     ImageReadError
-        When image files are missing and ``missing_images="raise"``.
+        When image files are missing and ``missing_images="raise"``, or are
+        symbolic link loops.
 
     See Also
     --------
@@ -425,7 +430,7 @@ def load_severstal(
     train_csv = Path(train_csv) if train_csv is not None else Path(root) / "train.csv"
     root = Path(root) if root is not None else train_csv.parent
     image_dir = Path(image_dir) if image_dir is not None else root / "train_images"
-    image_dir = image_dir.resolve()
+    image_dir = Path(resolve_dir(image_dir, "image folder"))
 
     table, text = _read_csv(
         train_csv,
@@ -456,6 +461,7 @@ def load_severstal(
         all_ids = annotated
 
     frame = _frame_from_long(long, all_ids, image_dir)
+    check_under_root(frame["ImageId"], frame["image_path"], image_dir)
     _check_images(frame, image_dir, missing_images)
     counts = [int(frame[c].notna().sum()) for c in ENCODED_COLUMNS]
     descr = _DESCR.format(

@@ -87,8 +87,10 @@ def _fraction_step(intensity, *, fraction_model, cv, random_state, verbose):
     """
     if intensity == "masks":
         return RLEDecoder(), list(ENCODED_COLUMNS), "from the annotated masks"
-    if fraction_model is None:
-        fraction_model = default_fraction_model(random_state, verbose)
+    if fraction_model is None or isinstance(fraction_model, str):
+        fraction_model = default_fraction_model(
+            random_state, verbose, kind=fraction_model or "segmenter"
+        )
     step, inputs = model_fraction_step(
         fraction_model, cv=cv, random_state=random_state, verbose=verbose
     )
@@ -243,7 +245,11 @@ def _check_available(labels, wanted):
         "n_normal": [Interval(Integral, 0, None, closed="left")],
         "n_per_class": [Interval(Integral, 1, None, closed="left")],
         "intensity": [StrOptions({"masks", "model"})],
-        "fraction_model": [None, HasMethods(["fit", "predict"])],
+        "fraction_model": [
+            None,
+            StrOptions({"segmenter", "regressor"}),
+            HasMethods(["fit", "predict"]),
+        ],
         "fraction_cv": [Interval(Integral, 2, None, closed="left")],
         "data_home": [None, str, os.PathLike],
         "random_state": ["random_state"],
@@ -308,43 +314,48 @@ def make_steelnet_dataset(
         Where the per-class fractions behind the intensity come from.
 
         - ``"masks"`` (fast): the annotated masks.
-        - ``"model"``: the paper's way, an image model
-          (:class:`~sksteel.vision.DefectFractionRegressor`, see
+        - ``"model"``: the paper's way, an image model (by default the
+          segmenter :class:`~sksteel.vision.DefectSegmenter`, see
           `fraction_model`) predicts the fractions of each defective sample
           from its image. The class still comes from the masks, and a
           defect-free sample keeps fractions and intensity 0: the model's
           small outputs on clean images would otherwise give them an
           intensity.
-    fraction_model : estimator, default=None
+    fraction_model : {"segmenter", "regressor"} or estimator, default=None
         The image model of ``intensity="model"``; an error with
-        ``"masks"``. It reads a DataFrame with an ``image_path`` column and
-        predicts the four ``defect_fraction`` columns (clipped to
-        ``[0, 1]``).
+        ``"masks"``. It reads a DataFrame with an ``image_path`` column (and,
+        in `fit`, the ``EncodedPixels_1..4`` columns, with the mask
+        fractions as `y`) and predicts the four ``defect_fraction`` columns
+        (clipped to ``[0, 1]``).
 
-        - Fitted (e.g. a ``DefectFractionRegressor`` you trained on other
-          images): predicts every defective sample, as it is.
-        - Unfitted (e.g. ``DefectFractionRegressor("resnet34",
-          max_epochs=8)``, the paper's settings): cloned and *cross-fitted*.
-          The samples are split into `fraction_cv` folds, stratified by
-          class; each fold's defective samples are predicted by a clone
-          trained on the other folds' defective samples and as many of their
-          defect-free ones (drawn at random: half of Severstal's training
-          images show defects, the data set is 88 % defect-free), with their
-          mask fractions as targets. No image is predicted by a model that
-          was trained on it (predicting the training images themselves, the
-          paper's way, gives fractions the network may have learned by
-          heart). The estimator you pass is left unfitted.
-        - ``None``: an unfitted ``DefectFractionRegressor("resnet18",
-          max_epochs=3)`` seeded from `random_state`, cross-fitted as above.
-          Training is the slow part: for the default composition, two
-          models of 800 images each, about 6 minutes on a 2-core CPU
-          (``benchmarks/bench_model_intensity.py``; three times that when
-          other processes share the cores), plus about 2 minutes to render
-          the built-in surfaces, once (they are cached). A GPU is used when
-          torch sees one. Trained from scratch, it learns the large patches
-          far better than the thin crazing, inclusion and pitted defects
-          (the benchmark reports how far the fractions agree with the
-          masks).
+        - ``None`` or ``"segmenter"``: an unfitted
+          ``DefectSegmenter("resnet18", max_epochs=3)`` (a U-Net trained on
+          the masks; its fractions are the means of its predicted masks),
+          seeded from `random_state`, cross-fitted as below.
+        - ``"regressor"``: the paper's regression head, an unfitted
+          ``DefectFractionRegressor("resnet18", max_epochs=3)``, cross-fitted.
+          Trained from scratch, it learns the large patches far better than
+          the thin crazing, inclusion and pitted defects
+          (``benchmarks/bench_model_intensity.py``).
+        - Fitted (e.g. a ``DefectSegmenter`` you trained on other images):
+          predicts every defective sample, as it is.
+        - Unfitted estimator (e.g. ``DefectSegmenter()``, ResNet-34 for 6
+          epochs): cloned and *cross-fitted*. The samples are split into
+          `fraction_cv` folds, stratified by class; each fold's defective
+          samples are predicted by a clone trained on the other folds'
+          defective samples and as many of their defect-free ones (drawn at
+          random: half of Severstal's training images show defects, the data
+          set is 88 % defect-free), with their masks as targets. No image is
+          predicted by a model that was trained on it (predicting the
+          training images themselves, the paper's way, gives fractions the
+          network may have learned by heart). The estimator you pass is left
+          unfitted.
+
+        Training is the slow part: for the default composition, two models
+        of 800 images each, plus about 2 minutes to render the built-in
+        surfaces, once (they are cached). A GPU is used when torch sees one.
+        The data set card (``DESCR``) and ``intensity_source`` name the
+        model used.
     fraction_cv : int, default=2
         Number of cross-fitting folds when `fraction_model` is trained. Two
         folds cost as much training as one model on every sample; ``k``

@@ -302,7 +302,7 @@ def reproduce(
     intensity : {"masks", "model"}, default="masks"
         Where the defect fractions behind the intensity come from: the
         annotated masks (fast), or the image model
-        (:class:`~sksteel.vision.DefectFractionRegressor`, cross-fitted; see
+        (:class:`~sksteel.vision.DefectSegmenter`, cross-fitted; see
         :func:`~sksteel.datasets.make_steelnet_dataset`). ``"model"``
         renders the built-in surfaces and trains the model: on a 2-core CPU,
         about 8 minutes more for the paper's composition (longer when other

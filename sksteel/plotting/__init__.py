@@ -3,6 +3,7 @@ something is drawn."""
 
 from ._attribution import AttributionDisplay
 from ._history import TrainingHistoryDisplay
+from ._masks import MaskDisplay
 from ._recommend import RecommendationDisplay
 from ._robustness import RobustnessCurveDisplay
 from ._shapley import DeletionCurveDisplay, ShapleyDisplay, ShapleySummaryDisplay
@@ -10,6 +11,7 @@ from ._shapley import DeletionCurveDisplay, ShapleyDisplay, ShapleySummaryDispla
 __all__ = [
     "AttributionDisplay",
     "DeletionCurveDisplay",
+    "MaskDisplay",
     "RecommendationDisplay",
     "RobustnessCurveDisplay",
     "ShapleyDisplay",

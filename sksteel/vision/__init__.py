@@ -1,5 +1,13 @@
-"""Image models: the defect-fraction regressor of paper 2.1.1."""
+"""Image models: defect segmentation (masks, Kaggle submissions), and the
+defect-fraction regressor of paper 2.1.1."""
 
 from ._regressor import DefectFractionRegressor, predict_fractions
+from ._segmenter import DefectSegmenter
+from ._submission import to_submission
 
-__all__ = ["DefectFractionRegressor", "predict_fractions"]
+__all__ = [
+    "DefectFractionRegressor",
+    "DefectSegmenter",
+    "predict_fractions",
+    "to_submission",
+]

@@ -1,6 +1,7 @@
 """Image input for the vision models: paths from a table, checks that name the
 bad files, and a lazily reading torch ``Dataset``."""
 
+import errno
 import os
 import warnings
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from .._paths import check_under_root
 from .._schema import IMAGE_SHAPE
 from ..exceptions import DataFormatError, ImageReadError, ImageReadWarning
 
@@ -81,7 +83,29 @@ def image_paths(X):
             f"Expected every image path to be a str or path-like; got {len(bad)} "
             f"other value(s), first {bad[:_N_LISTED]!r}."
         )
-    return np.array([os.fspath(value) for value in values], dtype=object), index
+    paths = np.array([os.fspath(value) for value in values], dtype=object)
+    if isinstance(X, pd.DataFrame) and "ImageId" in X.columns:
+        _check_roots(X["ImageId"].to_numpy(), paths)
+    return paths, index
+
+
+def _check_roots(ids, paths):
+    """Refuse ids of a Severstal table whose files resolve outside their root.
+
+    In a table of :func:`~sksteel.datasets.load_severstal` each path is
+    ``<root>/<ImageId>``; the root is what the path holds before the id.
+    Rows whose path does not end with their id (a table built by hand) have
+    no known root and are not checked.
+    """
+    by_root = {}
+    for image_id, path in zip(ids, paths):
+        if isinstance(image_id, str) and image_id and path.endswith(image_id):
+            root = path[: len(path) - len(image_id)]
+            by_root.setdefault(root, ([], []))
+            by_root[root][0].append(image_id)
+            by_root[root][1].append(path)
+    for root, (root_ids, root_paths) in by_root.items():
+        check_under_root(root_ids, root_paths, root or os.curdir)
 
 
 def _inspect(path, decode):
@@ -95,6 +119,8 @@ def _inspect(path, decode):
     except FileNotFoundError:
         return None, "file not found"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if getattr(exc, "errno", None) == errno.ELOOP:
+            return None, "a symbolic link loop"
         return None, f"unreadable: {exc}"
     if (height, width) != IMAGE_SHAPE:
         return None, (

@@ -152,15 +152,29 @@ def test_model_intensity_deterministic(cross_fitted, home):
 
 
 def test_model_intensity_default_model(home):
-    """Check that without `fraction_model` a small DefectFractionRegressor is
-    trained, seeded from random_state (an int, so the data set is
-    reproducible)."""
+    """Check that without `fraction_model` a small DefectSegmenter is trained,
+    seeded from random_state (an int, so the data set is reproducible), and
+    that the data set card names it."""
     data = make_steelnet_dataset(**SIZES, intensity="model", data_home=home)
     source = data.intensity_source
-    assert source.startswith("predicted by DefectFractionRegressor(backbone='resnet18'")
+    assert source.startswith("predicted by DefectSegmenter(encoder_name='resnet18'")
     assert re.search(r"max_epochs=3, random_state=\d+, verbose=0\)", source)
+    assert "DefectSegmenter" in data.DESCR
     fractions = data.frame[list(FRACTION_COLUMNS)].to_numpy()
     assert ((fractions >= 0) & (fractions <= 1)).all()
+
+
+def test_model_intensity_regressor_by_name(home):
+    """Check that fraction_model='regressor' trains the paper's regression
+    head instead, and that the card says so."""
+    data = make_steelnet_dataset(
+        **SIZES, intensity="model", fraction_model="regressor", data_home=home
+    )
+    source = data.intensity_source
+    assert source.startswith(
+        "predicted by DefectFractionRegressor(backbone='resnet18'"
+    )
+    assert "DefectFractionRegressor" in data.DESCR
 
 
 def test_model_intensity_prefitted_model_predicts_the_fractions(home):
