@@ -62,6 +62,19 @@ RECIPES = {
         lambda est, d, im: est.fit(im),
         lambda est, d, im: est.predict(im),
     ),
+    "DefectSegmenter": (
+        lambda cls, d, im: cls(
+            encoder_name="resnet18",
+            image_size=(64, 320),
+            crop_size=(64, 128),
+            max_epochs=1,
+            batch_size=8,
+            random_state=0,
+            verbose=0,
+        ),
+        lambda est, d, im: est.fit(im),
+        lambda est, d, im: est.predict_fractions(im),
+    ),
     "IntensityScorer": (
         lambda cls, d, im: cls(),
         lambda est, d, im: est.fit(d.frame[list(FRACTION_COLUMNS)]),
