@@ -25,7 +25,7 @@ from sksteel.exceptions import (
     SksteelWarning,
     UntrustedModelError,
 )
-from sksteel.experiments import single_threaded
+from sksteel.utils import single_threaded
 from sksteel.io import SKSTEEL_TRUSTED_TYPES, load_model, save_model
 from sksteel.models import SteelNetClassifier
 from sksteel.preprocessing import (
