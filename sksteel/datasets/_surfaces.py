@@ -337,7 +337,7 @@ def make_steel_surfaces(
     ...     8, data_home=tempfile.mkdtemp(), render=False, random_state=0
     ... )
     >>> sorted(p.name for p in root.iterdir())
-    ['params.json', 'train.csv']
+    ['manifest.json', 'params.json', 'train.csv']
     >>> frame = load_severstal(root, missing_images="ignore").frame
     >>> frame.shape
     (8, 8)

@@ -109,8 +109,9 @@ def differences_from_paper(results):
         {
             "what": "majority-class rate (always answering 'none')",
             "value": sep["majority_rate"], "paper": None, "digits": 3,
-            "why": "The paper's LDA accuracy (0.84) is below this rate, so it "
-            "cannot come from this composition: it is not a target.",
+            "why": f"The paper's LDA accuracy ({PAPER_RESULTS['lda_accuracy']}) is "
+            "below this rate, so it cannot come from this composition: it is "
+            "not a target.",
         },
         {
             "what": "SteelNet trainable parameters",
@@ -276,9 +277,10 @@ def _findings(results, context):
         gain = paired_difference(
             ablation, "full", "no_modality_dropout", f"f1_macro_at_{rate}"
         )
+        interval = " (mean [95 % interval])" if gain.n_seeds > 1 else ""
         findings.append(
             f"Modality dropout, macro-F1 with {rate} % of the readings failing: "
-            f"full minus 'w/o modality dropout' {gain.text()} (95 % interval), "
+            f"full minus 'w/o modality dropout' {gain.text()}{interval}: "
             f"{gain.verdict}."
         )
     return [("h2", "What this run shows"), ("list", findings)]
@@ -312,6 +314,11 @@ def _noise(results, context):
         for label, d in comparisons
     ]
     noise = sum(d.within_noise for _, d in comparisons)
+    count = (
+        f"{noise} of {len(comparisons)} comparisons are within noise."
+        if results.config.n_seeds > 1
+        else "With one seed there are no intervals: no difference is a finding."
+    )
     return [
         ("h2", "What is noise"),
         ("p", "Each comparison is paired over seeds (the two models share the "
@@ -319,8 +326,7 @@ def _noise(results, context):
               "difference and a 95 % Student t-interval over the per-seed "
               "differences. An interval containing 0 is within noise; a "
               "difference outside it says only which score is higher on this "
-              f"data set. {noise} of {len(comparisons)} comparisons are within "
-              "noise."),
+              f"data set. {count}"),
         ("table", pd.DataFrame(rows)),
     ]
 
@@ -463,8 +469,7 @@ def _provenance(results, context):
               f"{env.get('torch_cpu_capability', 'unknown')} instruction set; "
               f"{versions}. The run is deterministic on one machine; a CPU with "
               "another instruction set gives float-level differences in the "
-              "networks' training (for example 0.983 instead of 0.984), not a "
-              "different result."),
+              "networks' training, which can move a score in its third decimal."),
     ]
 
 
