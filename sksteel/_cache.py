@@ -146,13 +146,13 @@ def refuse_or_warn(what, problems, folder):
     :class:`DataCacheError` when ``folder`` cannot be written."""
     if not is_writable(folder):
         raise DataCacheError(
-            f"The cached {what} in {str(folder)!r} is damaged ({describe(problems)}) "
-            f"and cannot be rebuilt: the folder is read-only. Make it writable or "
-            f"use another cache: {DATA_HOME_HINT}"
+            f"The cache of the {what} in {str(folder)!r} is damaged "
+            f"({describe(problems)}) and cannot be rebuilt: the folder is "
+            f"read-only. Make it writable or use another cache: {DATA_HOME_HINT}"
         )
     warnings.warn(
-        f"The cached {what} in {str(folder)!r} is damaged ({describe(problems)}); "
-        "rebuilding it.",
+        f"The cache of the {what} in {str(folder)!r} is damaged "
+        f"({describe(problems)}); rebuilding it.",
         DataCacheWarning,
         stacklevel=3,
     )

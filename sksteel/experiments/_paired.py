@@ -45,12 +45,19 @@ class PairedDifference:
     def verdict(self):
         """The difference in words: never "improvement", only which is
         higher, and "within noise" when the interval contains 0."""
+        return self.reading()
+
+    def reading(self, first=None, second=None):
+        """:attr:`verdict`, naming the two sides ``first`` and ``second``
+        (by default their group names)."""
         if self.n_seeds < 2:
             return "one seed: no interval, not a finding"
         if self.within_noise:
             return "within noise"
         side = "higher" if self.mean > 0 else "lower"
-        return f"{self.first} {side} than {self.second}, beyond seed noise"
+        first = self.first if first is None else first
+        second = self.second if second is None else second
+        return f"{first} {side} than {second}, beyond seed noise"
 
     def text(self, digits=3):
         """``+0.009 [-0.002, +0.020]``: the mean and its 95 % interval."""

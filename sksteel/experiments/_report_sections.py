@@ -102,9 +102,10 @@ def differences_from_paper(results):
             "what": "defect-free samples",
             "value": sep["n_normal"], "paper": None, "digits": 0,
             "why": "The paper's 6,502 + 4 x 200 does not add up to its 6,702 "
-            "samples (nor to its split sizes); this composition correction "
-            f"keeps the total: {sep['n_normal']:,} + 4 x 200 = "
-            f"{sep['n_samples']:,}.",
+            "samples (nor to its split sizes); its 5,902 (the composition "
+            "correction, the default) keeps the total. This run: "
+            f"{sep['n_normal']:,} + {len(CLASS_NAMES) - 1} x "
+            f"{results.config.n_per_class:,} = {sep['n_samples']:,}.",
         },
         {
             "what": "majority-class rate (always answering 'none')",
@@ -309,7 +310,7 @@ def _noise(results, context):
             "comparison": f"{_name(d.first)} minus {_name(d.second)}",
             "measure": label,
             "paired difference [95 % interval]": d.text(),
-            "reading": d.verdict,
+            "reading": d.reading(_name(d.first), _name(d.second)),
         }
         for label, d in comparisons
     ]

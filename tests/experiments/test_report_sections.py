@@ -126,6 +126,7 @@ def test_differences_from_paper_are_the_run_values(results):
         "R^2 of the intensity from the ten sensors, linear (5-fold)", "this run"
     ] == "0.48"
     assert "5,902 + 4 x 200 = 6,702" in table.loc["defect-free samples", "why"]
+    assert "0.84" in table.loc["majority-class rate (always answering 'none')", "why"]
 
 
 def test_paired_difference_is_a_t_interval():
@@ -166,7 +167,7 @@ def test_an_interval_containing_zero_is_worded_as_noise(results):
     )
     assert readings[
         "SteelNet (full) minus w/o modality dropout | macro-F1, 50 % failing"
-    ] == "full higher than no_modality_dropout, beyond seed noise"
+    ] == "SteelNet (full) higher than w/o modality dropout, beyond seed noise"
     # row by row, in the order of the comparisons
     for (_, d), reading in zip(paired_comparisons(results), table["reading"]):
         assert (reading == "within noise") == (d.low <= 0 <= d.high)
@@ -200,3 +201,48 @@ def test_cells_do_not_wrap_a_value_from_its_spread(results):
     assert all(" ±" not in c and "± " not in c for c in spread)
     assert all("\u00a0±\u00a0" in c for c in spread)
     assert list(table["model"]) == list(MODELS)
+
+
+def test_separability_is_measured_on_the_data(tmp_path, monkeypatch):
+    """Check the R^2 values against a direct 5-fold computation, and the
+    rate, count and parameter count against the data and the network."""
+    import torch
+    from sklearn.linear_model import LinearRegression
+    from sklearn.model_selection import KFold, cross_val_score
+
+    from sksteel.experiments import load_experiment_data
+    from sksteel.experiments._references import separability
+
+    data = load_experiment_data(n_normal=40, n_per_class=10, data_home=tmp_path)
+    network = torch.nn.Linear(10, 5)  # 55 trainable parameters
+    net = SimpleNamespace(module_=network)
+    run = SimpleNamespace(estimator=SimpleNamespace(net_=net))
+    measured = separability(data, run)
+    folds = KFold(5, shuffle=True, random_state=0)
+    linear = cross_val_score(
+        LinearRegression(), data.data, data.frame["intensity"], cv=folds
+    ).mean()
+    assert measured["r2_intensity_linear"] == pytest.approx(linear)
+    assert measured["n_normal"] == 40 and measured["n_samples"] == 80
+    assert measured["majority_rate"] == 0.5
+    assert measured["steelnet_parameters"] == 55
+
+
+def test_ceiling_trains_on_other_rows(tmp_path, monkeypatch):
+    """Check that the ceiling is fitted once per seed on ten times the rows,
+    drawn with another seed (no image of the data set), and that it is left
+    out for a user's data folder."""
+    from sksteel.experiments import load_experiment_data
+    from sksteel.experiments._references import CEILING_FACTOR, fit_ceiling
+
+    monkeypatch.setenv("SKSTEEL_DATA", str(tmp_path))
+    config = ReproduceConfig(n_normal=20, n_per_class=3, seeds=(0, 1), quick=True,
+                             n_jobs=1)
+    runs = fit_ceiling(config)
+    assert [(r.model, r.seed) for r in runs] == [(CEILING, 0), (CEILING, 1)]
+    big = load_experiment_data(n_normal=200, n_per_class=30, random_state=1)
+    small = load_experiment_data(n_normal=20, n_per_class=3)
+    assert len(big.frame) == CEILING_FACTOR * len(small.frame)
+    assert not set(big.frame["image_id"]) & set(small.frame["image_id"])
+    assert runs[0].estimator[-1].n_iter_ > 0
+    assert fit_ceiling(ReproduceConfig(data="somewhere")) is None
