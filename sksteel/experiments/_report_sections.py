@@ -282,7 +282,7 @@ def _findings(results, context):
         findings.append(
             f"Modality dropout, macro-F1 with {rate} % of the readings failing: "
             f"full minus 'w/o modality dropout' {gain.text()}{interval}: "
-            f"{gain.verdict}."
+            f"{gain.reading(_name('full'), _name('no_modality_dropout'))}."
         )
     return [("h2", "What this run shows"), ("list", findings)]
 
