@@ -40,8 +40,8 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 import sksteel
 from sksteel.datasets import make_steelnet_dataset
-from sksteel.experiments import single_threaded
 from sksteel.models import SteelNetClassifier
+from sksteel.utils import single_threaded
 
 RESULTS = Path(__file__).parent / "results" / "bench_search.json"
 N_WORKERS = 2

@@ -29,8 +29,8 @@ import torch
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sksteel.datasets import make_steelnet_dataset
-from sksteel.experiments import single_threaded
 from sksteel.models import SteelNetClassifier
+from sksteel.utils import single_threaded
 
 try:
     from dask.distributed import Client, LocalCluster

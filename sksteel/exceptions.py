@@ -3,6 +3,8 @@
 from sklearn.exceptions import NotFittedError
 
 __all__ = [
+    "DataCacheError",
+    "DataCacheWarning",
     "DataFormatError",
     "DeviceUnavailableError",
     "ImageReadError",
@@ -184,5 +186,33 @@ class ModelVersionWarning(SksteelWarning):
     --------
     >>> from sksteel.exceptions import ModelVersionWarning
     >>> issubclass(ModelVersionWarning, UserWarning)
+    True
+    """
+
+
+class DataCacheError(OSError):
+    """A cached data set is damaged or cannot be written.
+
+    Raised when a cache entry fails its manifest check (a file missing,
+    truncated or changed) and the cache folder is read-only, so it cannot be
+    rebuilt, and when the data home cannot be created. The message names
+    the files and how to choose another data home (``data_home=`` or the
+    ``SKSTEEL_DATA`` environment variable).
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import DataCacheError
+    >>> issubclass(DataCacheError, OSError)
+    True
+    """
+
+
+class DataCacheWarning(SksteelWarning):
+    """A cached data set failed its check and is rebuilt.
+
+    Examples
+    --------
+    >>> from sksteel.exceptions import DataCacheWarning
+    >>> issubclass(DataCacheWarning, UserWarning)
     True
     """

@@ -49,6 +49,7 @@ def test_cli_reproduce_report_numbers_come_from_results(quick_run):
     assert set(summary) == {
         "SteelNet", "majority", "LDA", "logistic regression",
         "HistGradientBoosting", "RandomForest", "MLP",
+        "ceiling: HGB on 10x rows (reference)",
     }
     assert summary["majority"]["balanced_accuracy_mean"] == pytest.approx(0.2)
     report = (out / "report.md").read_text()

@@ -12,8 +12,8 @@ from distributed import Client, LocalCluster, get_task_stream
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from sksteel.datasets import make_steelnet_dataset
-from sksteel.experiments import single_threaded
 from sksteel.models import SteelNetClassifier
+from sksteel.utils import single_threaded
 
 GRID = {"alpha": [0.5, 1.0], "gamma": [0.0, 1.0]}
 #: Two single-threaded worker processes, on this machine only.

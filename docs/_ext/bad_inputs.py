@@ -378,6 +378,20 @@ def _damaged_model(damage):
     return run
 
 
+def _damaged_surfaces_cache(folder):
+    """A cached rendered image emptied: the reuse finds it and redraws it."""
+    from sksteel.datasets import make_steel_surfaces
+
+    root = make_steel_surfaces(2, data_home=folder, random_state=0)
+    image = sorted((root / "train_images").iterdir())[0]
+    image.write_bytes(b"")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_steel_surfaces(2, data_home=folder, random_state=0)
+    (warning,) = [w for w in caught if "is damaged" in str(w.message)]
+    return f"{warning.category.__name__}: {warning.message}"
+
+
 def cases():
     """Every case, in the order of the table."""
     header_new = "ImageId,ClassId,EncodedPixels\n"
@@ -468,6 +482,8 @@ def cases():
              "error", _damaged_model("edited")),
         Case("load_model", "a CSV file instead of a model", "error",
              _damaged_model("not_a_model")),
+        Case("make_steel_surfaces", "a cached image emptied or truncated", "works",
+             _damaged_surfaces_cache),
     ]
 
 

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from ..exceptions import DataCacheError
+
 __all__ = ["get_data_home"]
 
 
@@ -24,6 +26,12 @@ def get_data_home(data_home=None):
     data_home : pathlib.Path
         The cache directory, which exists.
 
+    Raises
+    ------
+    DataCacheError
+        When the directory cannot be created (for example under a read-only
+        folder), with a hint about ``data_home`` and ``SKSTEEL_DATA``.
+
     Examples
     --------
     >>> import tempfile
@@ -35,5 +43,12 @@ def get_data_home(data_home=None):
     if data_home is None:
         data_home = os.environ.get("SKSTEEL_DATA", Path("~") / "sksteel_data")
     path = Path(data_home).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataCacheError(
+            f"Cannot create the data home {str(path)!r}: {error.strerror}. Pass a "
+            "writable folder as `data_home=` or set the SKSTEEL_DATA environment "
+            "variable to one."
+        ) from error
     return path

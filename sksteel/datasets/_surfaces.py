@@ -15,7 +15,18 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .._atomic import write_atomically
+from .._cache import (
+    DATA_HOME_HINT,
+    build_lock,
+    ensure_folder,
+    is_writable,
+    manifest_problems,
+    read_manifest,
+    refuse_or_warn,
+    write_manifest,
+)
 from .._schema import DEFECT_CLASSES
+from ..exceptions import DataCacheError
 from ..preprocessing import rle_encode
 from ._base import get_data_home
 from ._surface_drawing import _draw_defects, _full_masks, _paint
@@ -34,8 +45,13 @@ _MORE_CLASSES_RATIO = 0.1
 
 _JPEG_QUALITY = 90
 
-#: Marker written once every image of the data set is on disk.
-_IMAGES_COMPLETE = "_IMAGES_COMPLETE"
+#: Written last, once the data set is complete: the size and hash of every
+#: file, checked whenever the folder is reused.
+_MANIFEST = "manifest.json"
+
+#: Part of the cache key: folders of the layout before the manifest (a
+#: completion marker that vouched for nothing) are never reused.
+_CACHE_LAYOUT = 2
 
 # Independent random streams of one image.
 _SHAPES, _PIXELS, _ID, _CLASSES = range(4)
@@ -173,6 +189,31 @@ def _save_jpeg(gray, path):
     )
 
 
+def _verified(root, render):
+    """Whether the folder ``root`` holds the complete data set (rendered,
+    when ``render``), every file matching the manifest. Damaged files are
+    removed (with a warning), so that the build redraws them; a damaged
+    read-only folder raises."""
+    manifest = root / _MANIFEST
+    if not manifest.exists():
+        return False  # never finished: the build completes it
+    problems = manifest_problems(manifest, root)
+    if problems:
+        refuse_or_warn("steel surfaces", problems, root)
+        for name, _ in problems:
+            (root / name).unlink(missing_ok=True)
+        manifest.unlink(missing_ok=True)
+        return False
+    return bool(read_manifest(manifest).get("rendered")) or not render
+
+
+def _files_of(root, specs, render):
+    names = ["params.json", "train.csv"]
+    if render:
+        names += [f"train_images/{spec.image_id}" for spec in specs]
+    return names
+
+
 def _cache_key(params):
     text = json.dumps(params, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:10]
@@ -288,9 +329,14 @@ def make_steel_surfaces(
     The images are spread over the defect-free and per-class strata with a
     golden-ratio sequence, so any ``n_images`` holds the requested
     proportions almost exactly. Files are written under temporary names and
-    renamed, ``train.csv`` last for the masks and a ``_IMAGES_COMPLETE``
-    marker last for the images, so an interrupted run is never mistaken for
-    a complete one; rerunning it finishes the missing images.
+    renamed, and a ``manifest.json`` (size and SHA-256 of every file) last,
+    so an interrupted run is never mistaken for a complete one; rerunning
+    it finishes the missing images. A reused folder is checked against its
+    manifest: deleted, emptied, truncated or changed files are redrawn, with a
+    :class:`~sksteel.exceptions.DataCacheWarning`, or, when the folder is
+    read-only, refused with a :class:`~sksteel.exceptions.DataCacheError`.
+    Concurrent calls (processes or threads) take a lock file and build the
+    folder once.
 
     Examples
     --------
@@ -300,7 +346,7 @@ def make_steel_surfaces(
     ...     8, data_home=tempfile.mkdtemp(), render=False, random_state=0
     ... )
     >>> sorted(p.name for p in root.iterdir())
-    ['params.json', 'train.csv']
+    ['manifest.json', 'params.json', 'train.csv']
     >>> frame = load_severstal(root, missing_images="ignore").frame
     >>> frame.shape
     (8, 8)
@@ -320,15 +366,33 @@ def make_steel_surfaces(
         "class_weights": [round(float(w), 12) for w in class_weights],
         "max_defects_per_image": int(max_defects_per_image),
         "random_state": int(random_state),
+        "cache_layout": _CACHE_LAYOUT,
     }
     root = get_data_home(data_home) / f"steel_surfaces_{_cache_key(params)}"
-    if overwrite and root.exists():
-        shutil.rmtree(root)
+    if not overwrite and _verified(root, render):
+        return _as_frame(root, render) if return_frame else root
+    if not is_writable(root):
+        raise DataCacheError(
+            f"The steel surfaces are not complete in {str(root)!r}, and the cache "
+            f"folder is read-only, so they cannot be generated there. {DATA_HOME_HINT}"
+        )
+    ensure_folder(root.parent, "steel surfaces")
+    with build_lock(root):
+        if overwrite and root.exists():
+            shutil.rmtree(root)
+        elif _verified(root, render):  # another builder finished meanwhile
+            return _as_frame(root, render) if return_frame else root
+        _build(root, params, class_weights, render, verbose)
+    return _as_frame(root, render) if return_frame else root
+
+
+def _build(root, params, class_weights, render, verbose):
+    """Write (or complete) the data set of ``params`` under ``root``, then
+    its manifest (``class_weights`` unrounded, as the plan uses them)."""
+    n_images = params["n_images"]
+    random_state = params["random_state"]
     train_csv = root / "train.csv"
     has_masks = train_csv.is_file()
-    if has_masks and (not render or (root / _IMAGES_COMPLETE).is_file()):
-        return _as_frame(root, render) if return_frame else root
-
     root.mkdir(parents=True, exist_ok=True)
     _write_atomically(
         root / "params.json", lambda p: p.write_text(json.dumps(params, indent=2))
@@ -338,9 +402,9 @@ def make_steel_surfaces(
         image_dir.mkdir(exist_ok=True)
     specs = _plan(
         n_images,
-        defect_free_fraction,
+        params["defect_free_fraction"],
         class_weights,
-        max_defects_per_image,
+        params["max_defects_per_image"],
         random_state,
     )
     encodings = {}
@@ -362,9 +426,9 @@ def make_steel_surfaces(
     if not has_masks:
         text = _csv_text(specs, encodings)
         _write_atomically(train_csv, lambda p: p.write_text(text))
-    if render:
-        (root / _IMAGES_COMPLETE).touch()
-    return _as_frame(root, render) if return_frame else root
+    write_manifest(
+        root / _MANIFEST, root, _files_of(root, specs, render), rendered=render
+    )
 
 
 def _as_frame(root, render):

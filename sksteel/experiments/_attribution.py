@@ -1,10 +1,11 @@
 """SteelNet's attributions against the generator's ground truth (paper 4.2)."""
 
 import pandas as pd
-from sklearn.utils import Bunch
 
 from ..metrics import attribution_faithfulness, attribution_mse
+from ._data import _test_rows
 from ._fitting import parallel_map
+from ._results import AttributionResults
 from ._table1 import summarise
 
 __all__ = ["run_attribution"]
@@ -15,8 +16,7 @@ TOP_K = 2
 
 def _test_attributions(run, dataset, split):
     """Per-sample attributions of the test rows, and their true classes."""
-    X = dataset.data.iloc[split.test]
-    y = dataset.target.iloc[split.test]
+    X, y = _test_rows(dataset, split)
     return X, y, run.estimator.explain(X, method="head")
 
 
@@ -47,8 +47,8 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
 
     Parameters
     ----------
-    runs : list of Bunch
-        Fitted SteelNet runs from :func:`fit_models` (one per seed).
+    runs : list of _Run
+        Fitted SteelNet runs from ``fit_models`` (one per seed).
     dataset : Bunch
         The data set, with ``attribution_prior``.
     splits : dict of int -> Bunch
@@ -58,28 +58,28 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
 
     Returns
     -------
-    attribution : Bunch
+    attribution : AttributionResults
         ``prior`` (DataFrame, classes x sensors), ``class_attributions``
         (mean over seeds) and ``class_attributions_std``; ``scores`` (one
-        row per seed: ``mse_defective``, ``mse_all``, ``mse_class``) and
-        ``summary``; ``faithfulness`` and ``faithfulness_prior`` (one row per
-        (seed, class)) with their ``*_summary`` per class.
-
-    Examples
-    --------
-    >>> from sksteel.experiments import run_attribution
-    >>> attribution = run_attribution(runs, dataset, splits)  # doctest: +SKIP
-
-    ``runs`` comes from :func:`fit_models` and must hold SteelNet fits.
+        row per seed: ``mse_defective``, ``mse_all``, ``mse_class`` and the
+        reference ``mse_prior_copy``: w* of the predicted class as the
+        explanation) and ``summary``; ``faithfulness`` and
+        ``faithfulness_prior`` (one row per (seed, class)) with their
+        ``*_summary`` per class; ``drivers``, per defect class the share of
+        its test samples (all seeds) on which each sensor has SteelNet's
+        largest attribution.
     """
     prior = dataset.attribution_prior
-    rows, per_class, checks = [], [], []
+    rows, per_class, checks, drivers = [], [], [], []
     for run in runs:
         X, y, explained = _test_attributions(run, dataset, splits[run.seed])
         defect_classes = [c for c in prior.index if c != 0 and c in set(y)]
         truth = prior.loc[y.to_numpy()].set_axis(explained.index)
         defective = (y != 0).to_numpy()
         mse_defective = attribution_mse(truth[defective], explained[defective])
+        # The reference any classifier gets for free: w* of the class it
+        # predicts, copied as the explanation.
+        copied = prior.loc[run.estimator.predict(X)].set_axis(explained.index)
         classes = explained.groupby(y.to_numpy()).mean()
         per_class.append(classes)
         rows.append(
@@ -90,17 +90,24 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
                 "mse_class": attribution_mse(
                     prior.loc[defect_classes], classes.loc[defect_classes]
                 ),
+                "mse_prior_copy": attribution_mse(
+                    truth[defective], copied[defective]
+                ),
             }
         )
         for table in (classes, prior):
             checks.append((run.estimator, X, y, table, defect_classes, run.seed))
+        top = explained[defective].idxmax(axis=1)
+        drivers.append(pd.crosstab(y.to_numpy()[defective], top.to_numpy()))
     tables = parallel_map(_faithfulness, checks, n_jobs=n_jobs)
     stacked = pd.concat(per_class)
     scores = pd.DataFrame(rows)
     faithfulness = pd.concat(tables[::2], ignore_index=True)
     faithfulness_prior = pd.concat(tables[1::2], ignore_index=True)
     measures = ["drop_top", "drop_random", "ratio"]
-    return Bunch(
+    counts = pd.concat(drivers).fillna(0).groupby(level=0).sum()
+    counts = counts.reindex(columns=prior.columns, fill_value=0)
+    return AttributionResults(
         prior=prior,
         class_attributions=stacked.groupby(level=0).mean(),
         class_attributions_std=stacked.groupby(level=0).std(ddof=1).fillna(0.0),
@@ -110,6 +117,7 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
         faithfulness_summary=_faithfulness_summary(faithfulness, measures),
         faithfulness_prior=faithfulness_prior,
         faithfulness_prior_summary=_faithfulness_summary(faithfulness_prior, measures),
+        drivers=counts.div(counts.sum(axis=1), axis=0),
     )
 
 

@@ -10,45 +10,25 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from .. import __version__
+from .._cache import (
+    DATA_HOME_HINT,
+    build_lock,
+    ensure_folder,
+    is_writable,
+    manifest_problems,
+    package_fingerprint,
+    refuse_or_warn,
+    temporary_name,
+    write_manifest,
+)
 from ..datasets import get_data_home, make_steelnet_dataset
+from ..exceptions import DataCacheError
 
-__all__ = ["load_experiment_data", "make_splits"]
+__all__ = ["load_experiment_data"]
 
 #: Train / validation / test fractions of the paper (3.1): 4,691 / 1,005 /
 #: 1,006 rows of the 6,702.
 SPLIT_FRACTIONS = (0.70, 0.15, 0.15)
-
-
-#: The modules that generate the data set, per intensity source: any change
-#: to their source invalidates cached data sets, so a cache never serves
-#: stale readings.
-_GENERATOR_SOURCES = {
-    "masks": (
-        "datasets/_steelnet.py",
-        "datasets/_image_fractions.py",
-        "datasets/_surfaces.py",
-        "datasets/_surface_drawing.py",
-        "preprocessing/_intensity.py",
-        "preprocessing/_synthesizer.py",
-        "preprocessing/_rle_decoder.py",
-    ),
-}
-_GENERATOR_SOURCES["model"] = (
-    *_GENERATOR_SOURCES["masks"],
-    "vision/_data.py",
-    "vision/_module.py",
-    "vision/_regressor.py",
-)
-
-
-def _generator_fingerprint(intensity):
-    """A hash of the source code of the simulation pipeline with the
-    intensity from ``intensity`` (the image model's code too for "model")."""
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256(intensity.encode())
-    for name in _GENERATOR_SOURCES.get(intensity, ()):  # unknown: refused later
-        digest.update((package / name).read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _source_key(data):
@@ -72,6 +52,36 @@ def _cache_path(data_home, params):
     return get_data_home(data_home) / "experiments" / f"steelnet-{key}.joblib"
 
 
+def _manifest_of(path):
+    return path.with_name(path.stem + ".manifest.json")
+
+
+def _read_cache(path):
+    """The cached data set at ``path`` if its manifest vouches for it, None
+    when there is none; a damaged entry warns (and is rebuilt) or, in a
+    read-only cache, raises."""
+    if not path.exists() and not _manifest_of(path).exists():
+        return None
+    problems = manifest_problems(_manifest_of(path), path.parent)
+    if not problems:
+        return joblib.load(path)
+    refuse_or_warn("experiment data set", problems, path.parent)
+    path.unlink(missing_ok=True)
+    _manifest_of(path).unlink(missing_ok=True)
+    return None
+
+
+def _write_cache(dataset, path):
+    """Store ``dataset`` at ``path`` and its manifest last, both atomically."""
+    partial = temporary_name(path)
+    try:
+        joblib.dump(dataset, partial)
+        partial.replace(path)  # never leave a half-written cache behind
+    finally:
+        partial.unlink(missing_ok=True)
+    write_manifest(_manifest_of(path), path.parent, [path.name])
+
+
 def load_experiment_data(
     data=None,
     *,
@@ -89,12 +99,20 @@ def load_experiment_data(
     Calls :func:`sksteel.datasets.make_steelnet_dataset` and stores the
     result in ``<data home>/experiments/``, keyed by every argument but
     `verbose` (`fraction_model` by a hash of the pickled estimator, its
-    parameters and any fitted weights), by the source code that generates
-    the data (the image model's too, for ``intensity="model"``) and, for a
-    Kaggle directory, by the names, sizes and times of its CSV files. So
-    data sets with intensities from the masks and from the image model
-    never collide, and an interrupted run that is started again skips the
-    build (and the image model's training).
+    parameters and any fitted weights), by a hash of the source of the
+    whole sksteel package (so editing any module, the sensor table
+    included, never serves a stale data set) and, for a Kaggle directory,
+    by the names, sizes and times of its CSV files. So data sets with
+    intensities from the masks and from the image model never collide, and
+    an interrupted run that is started again skips the build (and the image
+    model's training).
+
+    Each cached file has a manifest (its size and SHA-256, written last and
+    atomically) that is checked on every reuse: a damaged entry is rebuilt
+    with a :class:`~sksteel.exceptions.DataCacheWarning`, or refused with a
+    :class:`~sksteel.exceptions.DataCacheError` when the cache is
+    read-only. Concurrent builders of the same entry (processes or threads)
+    wait for each other through a lock file, so it is built once.
 
     Parameters
     ----------
@@ -147,33 +165,52 @@ def load_experiment_data(
         "n_per_class": n_per_class,
         "random_state": random_state,
         "version": __version__,
-        "generator": _generator_fingerprint(intensity),
+        "package": package_fingerprint(),
     }
+    if not cache:
+        return _build(data, params, fraction_model, data_home, verbose)
     path = _cache_path(data_home, params)
-    if cache and path.is_file():
-        dataset = joblib.load(path)
-        dataset.from_cache = True
-        return dataset
+    dataset = _read_cache(path)
+    if dataset is None:
+        if not is_writable(path.parent):
+            raise DataCacheError(
+                f"The experiment data set is not in the cache {str(path.parent)!r}, "
+                f"which is read-only, so it cannot be built there. {DATA_HOME_HINT}"
+            )
+        ensure_folder(path.parent, "experiment data set")
+        with build_lock(path):
+            dataset = _read_cache(path)  # another builder may have finished
+            if dataset is None:
+                dataset = _build(data, params, fraction_model, data_home, verbose)
+                _write_cache(dataset, path)
+                return dataset
+    dataset.from_cache = True
+    return dataset
+
+
+def _build(data, params, fraction_model, data_home, verbose):
+    """``make_steelnet_dataset`` with the cache key's parameters."""
     dataset = make_steelnet_dataset(
         None if data is None else str(data),
-        n_normal=n_normal,
-        n_per_class=n_per_class,
-        intensity=intensity,
+        n_normal=params["n_normal"],
+        n_per_class=params["n_per_class"],
+        intensity=params["intensity"],
         fraction_model=fraction_model,
         data_home=data_home,
-        random_state=random_state,
+        random_state=params["random_state"],
         verbose=verbose,
     )
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        joblib.dump(dataset, partial)
-        partial.replace(path)  # never leave a half-written cache behind
     dataset.from_cache = False
     return dataset
 
 
-def make_splits(y, *, random_state=0, fractions=SPLIT_FRACTIONS):
+def _test_rows(dataset, split):
+    """The clean test rows of ``split``: sensors ``X`` and classes ``y``
+    (a Series), the one place the experiments slice the test split."""
+    return dataset.data.iloc[split.test], dataset.target.iloc[split.test]
+
+
+def _make_splits(y, *, random_state=0, fractions=SPLIT_FRACTIONS):
     """Stratified train / validation / test row positions.
 
     With the paper's 6,702 rows and the default fractions this gives
@@ -196,9 +233,9 @@ def make_splits(y, *, random_state=0, fractions=SPLIT_FRACTIONS):
     Examples
     --------
     >>> import numpy as np
-    >>> from sksteel.experiments import make_splits
+    >>> from sksteel.experiments._data import _make_splits
     >>> y = np.repeat([0, 1, 2, 3, 4], [5902, 200, 200, 200, 200])
-    >>> splits = make_splits(y, random_state=0)
+    >>> splits = _make_splits(y, random_state=0)
     >>> len(splits.train), len(splits.valid), len(splits.test)
     (4691, 1005, 1006)
     """

@@ -27,6 +27,9 @@ __all__ = [
 
 _PAPER_STYLE = {"color": "black", "linestyle": "--", "marker": "s"}
 
+#: The ceiling is a reference line, not one of the competitors.
+_REFERENCE_STYLE = {"color": "gray", "linestyle": ":", "linewidth": 2.0}
+
 
 def _pyplot():
     import matplotlib.pyplot as plt
@@ -135,9 +138,16 @@ def attribution_figure(class_attributions, prior):
     return fig
 
 
-def robustness_figure(summary, models):
+def _line_style(model, references):
+    if model in references:
+        return _REFERENCE_STYLE
+    return {"linewidth": 2.5 if model == "SteelNet" else 1.2}
+
+
+def robustness_figure(summary, models, references=()):
     """Accuracy and macro-F1 against the test-time missing-reading rate, for
-    both failure models, every model, and the paper's curve (Fig. 5)."""
+    both failure models, every model, and the paper's curve (Fig. 5); the
+    models in ``references`` (the ceiling) are drawn dotted gray."""
     plt = _pyplot()
     modes = list(dict.fromkeys(summary.index.get_level_values("mode")))
     fig, axes = plt.subplots(
@@ -155,7 +165,7 @@ def robustness_figure(summary, models):
                     scores_std=curve[f"{metric}_std"].to_numpy(),
                     metric=metric,
                     name=model,
-                ).plot(ax=ax, linewidth=2.5 if model == "SteelNet" else 1.2)
+                ).plot(ax=ax, **_line_style(model, references))
             if metric == "accuracy" and mode == "uniform":
                 RobustnessCurveDisplay(
                     rates=list(paper), scores=list(paper.values()), metric=metric,

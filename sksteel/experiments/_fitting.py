@@ -2,17 +2,15 @@
 
 import os
 import time
-from contextlib import contextmanager
 
 import joblib
 import numpy as np
-import torch
-from sklearn.utils import Bunch
-from threadpoolctl import threadpool_limits
 
 from ..models import SteelNetClassifier
+from ..utils import single_threaded
+from ._results import _Run
 
-__all__ = ["fit_models", "parallel_map", "single_threaded"]
+__all__ = ["fit_models", "parallel_map"]
 
 
 def _final_step(estimator):
@@ -29,32 +27,6 @@ def _n_workers(n_jobs, n_tasks):
     return max(1, min(n_jobs, n_tasks))
 
 
-@contextmanager
-def single_threaded():
-    """Run torch, BLAS and OpenMP on one thread inside the block.
-
-    The experiments' models are small: a batch of SteelNet is a few
-    milliseconds of work, which extra threads slow down rather than speed up
-    (and badly so when processes share the cores). Parallelism comes from
-    processes instead (:func:`parallel_map`).
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sksteel.experiments import single_threaded
-    >>> with single_threaded():
-    ...     torch.get_num_threads()
-    1
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def _numbered(function):
     """``function`` run single-threaded, returning its task number with the
     result, as results arrive in any order."""
@@ -69,7 +41,7 @@ def _numbered(function):
 def parallel_map(function, items, *, n_jobs=None, on_result=None):
     """``[function(*item) for item in items]``, in parallel processes.
 
-    Each call runs single-threaded (:func:`single_threaded`); results come
+    Each call runs single-threaded (:func:`sksteel.utils.single_threaded`); results come
     back in the order of ``items``.
 
     Parameters
@@ -92,7 +64,7 @@ def parallel_map(function, items, *, n_jobs=None, on_result=None):
     Examples
     --------
     >>> from operator import add
-    >>> from sksteel.experiments import parallel_map
+    >>> from sksteel.experiments._fitting import parallel_map
     >>> parallel_map(add, [(1, 2), (3, 4)])
     [3, 7]
     """
@@ -130,7 +102,7 @@ def _fit_one(name, seed, estimator, X, y, intensity, split):
             fit_params["intensity"] = intensity.iloc[rows].to_numpy()
     start = time.perf_counter()
     estimator.fit(X.iloc[rows], y.iloc[rows], **fit_params)
-    return Bunch(
+    return _Run(
         model=name, seed=seed, estimator=estimator,
         fit_time=time.perf_counter() - start,
     )
@@ -148,7 +120,7 @@ def fit_models(make_estimators, dataset, splits, *, n_jobs=None, on_result=None)
         As returned by :func:`load_experiment_data`: ``data`` (sensors),
         ``target`` and ``frame`` (with ``intensity``).
     splits : dict of int -> Bunch
-        Seed -> the split of :func:`make_splits` made with that seed.
+        Seed -> the split of ``_make_splits`` made with that seed.
     n_jobs : int, default=None
         Number of processes; see :func:`parallel_map`.
     on_result : callable, default=None
@@ -156,18 +128,9 @@ def fit_models(make_estimators, dataset, splits, *, n_jobs=None, on_result=None)
 
     Returns
     -------
-    runs : list of Bunch
+    runs : list of _Run
         One per (seed, model): ``model``, ``seed``, fitted ``estimator``
         and ``fit_time`` in seconds.
-
-    Examples
-    --------
-    >>> from sksteel.experiments import (
-    ...     baseline_estimators, fit_models, load_experiment_data, make_splits)
-    >>> dataset = load_experiment_data(n_normal=300, n_per_class=30)
-    >>> splits = [make_splits(dataset.target, random_state=0)]
-    >>> runs = fit_models(  # doctest: +SKIP
-    ...     lambda seed: baseline_estimators(seed, quick=True), dataset, splits)
     """
     intensity = dataset.frame["intensity"] if "intensity" in dataset.frame else None
     items = [

@@ -46,6 +46,12 @@ _EPOCHS = {
 }
 
 
+def _training_length(quick):
+    """Names of the parameters that set SteelNet's training length (the
+    report reads their values from the estimator)."""
+    return list(_EPOCHS[bool(quick)])
+
+
 def _imputed(model, *, scale=True):
     """NaN-tolerant steps in front of ``model``: mean imputation with
     missing indicators, then (optionally) standardisation."""

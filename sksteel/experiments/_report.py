@@ -2,6 +2,7 @@
 and the PNG figures. Every number comes from the results passed in."""
 
 import base64
+import dataclasses
 import html
 import json
 import math
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._report_tables import report_blocks
+from ._report_sections import differences_from_paper, paired_comparisons, report_blocks
 
 __all__ = ["results_to_json", "write_report"]
 
@@ -23,6 +24,9 @@ def _jsonable(value):
         return [_jsonable(row) for row in frame.to_dict("records")]
     if isinstance(value, pd.Series):
         return _jsonable(value.to_dict())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name))
+                for f in dataclasses.fields(value) if f.name not in _NOT_SAVED}
     if isinstance(value, dict):
         return {str(key): _jsonable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -55,13 +59,14 @@ def results_to_json(results):
 
     Parameters
     ----------
-    results : Bunch
+    results : ReproduceResults or dict
         As returned by :func:`reproduce`.
 
     Returns
     -------
     results : dict
-        Plain Python.
+        Plain Python; for a :class:`ReproduceResults`, with the paired
+        differences and the differences from the paper the report states.
 
     Examples
     --------
@@ -77,6 +82,12 @@ def results_to_json(results):
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if k not in _NOT_SAVED}
         kept[key] = value
+    if hasattr(results, "table1"):
+        kept["paired_differences"] = [
+            {"measure": label, **dataclasses.asdict(d), "verdict": d.verdict}
+            for label, d in paired_comparisons(results)
+        ]
+        kept["differences_from_paper"] = differences_from_paper(results)
     return _jsonable(kept)
 
 
@@ -115,6 +126,7 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto;
        padding: 0 1em; color: #222; line-height: 1.45; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+.table { overflow-x: auto; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 img { max-width: 100%; }
@@ -143,7 +155,8 @@ def _html(blocks, figures_dir):
         elif kind == "code":
             body.append(f"<pre>{html.escape(content[0])}</pre>")
         elif kind == "table":
-            body.append(content[0].to_html(index=False, escape=True, border=0))
+            table = content[0].to_html(index=False, escape=True, border=0)
+            body.append(f'<div class="table">{table}</div>')
         elif kind == "figure":
             name, caption = content
             data = base64.b64encode((figures_dir / f"{name}.png").read_bytes())
@@ -164,7 +177,7 @@ def write_report(results, out, figures):
 
     Parameters
     ----------
-    results : Bunch
+    results : ReproduceResults
         As returned by :func:`reproduce`.
     out : str or path-like
         Output directory, created if needed; figures go to ``figures/``.

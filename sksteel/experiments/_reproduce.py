@@ -4,15 +4,16 @@ import os
 import platform
 import sys
 import time
+from dataclasses import replace
 
 import pandas as pd
-from sklearn.utils import Bunch
 
 from .. import __version__
 from .._schema import CLASS_NAMES
+from ..utils import single_threaded
 from ._ablation import run_ablation
 from ._attribution import run_attribution
-from ._data import load_experiment_data, make_splits
+from ._data import _make_splits, load_experiment_data
 from ._figures import (
     ablation_figure,
     attribution_figure,
@@ -22,10 +23,17 @@ from ._figures import (
     robustness_figure,
     training_figure,
 )
-from ._fitting import fit_models, single_threaded
-from ._models import TRAINING_DROPOUT, baseline_estimators, steelnet_estimator
+from ._fitting import fit_models
+from ._models import (
+    TRAINING_DROPOUT,
+    _training_length,
+    baseline_estimators,
+    steelnet_estimator,
+)
 from ._paper import PAPER_RESULTS
+from ._references import CEILING, fit_ceiling, separability
 from ._report import write_report
+from ._results import ReproduceConfig, ReproduceResults
 from ._robustness import run_robustness
 from ._table1 import run_table1
 
@@ -33,7 +41,7 @@ __all__ = ["reproduce"]
 
 _STAGES = (
     "data set",
-    "training SteelNet and the baselines",
+    "training SteelNet, the baselines and the ceiling",
     "Table 1",
     "attribution",
     "robustness",
@@ -92,7 +100,7 @@ _QUICK_FRACTION_MODEL = {
 def _fraction_model(config):
     """The image model to pass to the data set builder: None (its default)
     except for a quick run with ``intensity="model"``."""
-    if config["intensity"] != "model" or not config["quick"]:
+    if config.intensity != "model" or not config.quick:
         return None
     from ..vision import DefectFractionRegressor  # torchvision: import on use
 
@@ -101,10 +109,10 @@ def _fraction_model(config):
 
 def _load_dataset(config, stages):
     """The data set stage: build (or read from the cache) the data set."""
-    if config["intensity"] == "model":
+    if config.intensity == "model":
         what = (
             "intensity from the image model (a tiny one: quick run)"
-            if config["quick"]
+            if config.quick
             else "intensity from the image model"
         )
         detail = f"{what}; unless cached, render the images and train it"
@@ -112,9 +120,9 @@ def _load_dataset(config, stages):
         detail = "intensity from the annotated masks"
     stages.stage("data set", detail)
     dataset = load_experiment_data(
-        config["data"], intensity=config["intensity"],
-        fraction_model=_fraction_model(config), n_normal=config["n_normal"],
-        n_per_class=config["n_per_class"], verbose=int(stages.enabled),
+        config.data, intensity=config.intensity,
+        fraction_model=_fraction_model(config), n_normal=config.n_normal,
+        n_per_class=config.n_per_class, verbose=int(stages.enabled),
     )
     stages.say(
         "    read from the cache" if dataset.from_cache else "    built and cached"
@@ -122,24 +130,52 @@ def _load_dataset(config, stages):
     return dataset
 
 
-def _protocol(config, dataset, splits):
-    """What was done, in words, for the report."""
+def _settings(estimator, names):
+    """``name=value`` of the estimator's parameters ``names``, as set."""
+    params = estimator.get_params()
+    return ", ".join(f"`{name}={params[name]!r}`" for name in names)
+
+
+def _protocol(config, dataset, splits, estimators, with_ceiling):
+    """What was done, in words, for the report; the training settings are
+    read from the estimators of the first seed, so the text cannot drift
+    from what ran."""
     sizes = next(iter(splits.values()))
-    source = config["data"] or "the built-in synthetic surfaces"
-    epochs = "at most 5 epochs (quick run)" if config["quick"] else "at most 50 epochs"
+    steelnet = estimators["SteelNet"]
+    hgb, forest, mlp, logistic = (
+        estimators[name][-1]
+        for name in ("HistGradientBoosting", "RandomForest", "MLP",
+                     "logistic regression")
+    )
+    ceiling = (
+        f"Ceiling ({CEILING}): the HistGradientBoosting pipeline above, trained "
+        "on a built-in data set ten times the size drawn with another seed, "
+        "scored on the same test splits. It shows what more data buys; it is a "
+        "reference, not a competitor."
+        if with_ceiling
+        else "No ceiling row: it needs the built-in data with intensities from "
+        "the masks."
+    )
     return [
-        f"Data: {len(dataset.frame):,} samples from {source}; the per-class "
+        f"Data: {len(dataset.frame):,} samples from {config.source}; the per-class "
         f"defect fractions behind the intensity are {dataset.intensity_source} "
-        f"(intensity source: {config['intensity']}). The ten sensor readings are "
+        f"(intensity source: {config.intensity}). The ten sensor readings are "
         "synthesised from the class and intensity by the generator of paper A.2.",
         f"Split: stratified {len(sizes.train):,} train / {len(sizes.valid):,} "
         f"validation / {len(sizes.test):,} test rows, redrawn for each seed; every "
         "model of a seed uses that seed's split and random_state.",
-        f"SteelNet: the paper's settings, {epochs}, early stopping (patience "
-        f"{'3' if config['quick'] else '10'}) on validation accuracy. It is given "
-        "the train and validation rows and holds out as many rows as the "
-        "validation split has (stratified) for early stopping, so it trains on "
-        "as many rows as the baselines, which train on the train rows.",
+        f"SteelNet: the paper's settings, "
+        f"{_settings(steelnet, [*_training_length(config.quick), 'lr', 'batch_size'])}"
+        f"{' (quick run)' if config.quick else ''}, early stopping on validation "
+        "accuracy. It is given the train and validation rows and holds out as "
+        "many rows as the validation split has (stratified) for early stopping, "
+        "so it trains on as many rows as the baselines, which train on the "
+        "train rows.",
+        f"Baselines: HistGradientBoosting {_settings(hgb, ['max_iter'])}, "
+        f"RandomForest {_settings(forest, ['n_estimators', 'min_samples_leaf'])}, "
+        f"MLP {_settings(mlp, ['hidden_layer_sizes', 'max_iter'])}, logistic "
+        f"regression {_settings(logistic, ['max_iter'])}, LDA, and the majority "
+        "class.",
         f"Failing sensors while training, for every model: SteelNet drops "
         f"readings on every batch (modality dropout, mean rate {TRAINING_DROPOUT}, "
         "per-sensor rates from the failure table); every baseline is an "
@@ -150,8 +186,13 @@ def _protocol(config, dataset, splits):
         "get a mean imputer with missing indicators and a standard scaler.",
         "Table 1 and the attribution scores use the clean test split; the "
         "robustness curves make test readings missing with SensorFailure "
-        f"({config['n_repeats']} random masks per rate, the same masks for "
+        f"({config.n_repeats} random masks per rate, the same masks for "
         "every model).",
+        ceiling,
+        "Differences between two models (or ablation variants) are paired over "
+        "seeds (same split, masks and random_state): mean difference and 95 % "
+        "Student t-interval over the per-seed differences. An interval that "
+        "contains 0 is reported as within noise.",
     ]
 
 
@@ -194,13 +235,13 @@ def _dataset_summary(dataset, splits, config):
         counts[name] = {"samples": int((y == c).sum())}
         for part in ("train", "valid", "test"):
             counts[name][part] = int((y[split[part]] == c).sum())
-    source = "built-in synthetic surfaces" if config["data"] is None else config["data"]
+    source = config.source
     return {
         "source": f"{len(y):,} samples from {source}; per-class counts of the "
         f"whole set and of the first seed's split. "
         f"{'Read from the cache.' if dataset.from_cache else 'Built for this run.'}",
         "intensity": {
-            "source": config["intensity"],
+            "source": config.intensity,
             "fractions": dataset.intensity_source,
         },
         "class_counts": counts,
@@ -223,7 +264,8 @@ def _figures(results):
             results.attribution.class_attributions, results.attribution.prior
         ),
         "robustness_curves": robustness_figure(
-            results.robustness.summary, list(results.table1.summary.index)
+            results.robustness.summary, list(results.table1.summary.index),
+            references=(CEILING,),
         ),
         "ablation": ablation_figure(ablation),
     }
@@ -245,6 +287,18 @@ def _history(run):
     return pd.DataFrame(rows)
 
 
+def _cpu_model():
+    """The CPU's model name (Linux), else the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def _environment():
     import sklearn
     import torch
@@ -256,6 +310,8 @@ def _environment():
         "torch": torch.__version__,
         "platform": platform.platform(terse=True),
         "cpus": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
 
 
@@ -319,11 +375,11 @@ def reproduce(
 
     Returns
     -------
-    results : Bunch
+    results : ReproduceResults
         ``config``, ``environment``, ``protocol``, ``dataset``, ``table1``,
-        ``attribution``, ``robustness``, ``ablation``, ``history`` (SteelNet,
-        first seed), ``timing`` (seconds per stage) and ``runs`` (the fitted
-        models of Table 1); see the ``run_*`` functions for their contents.
+        ``attribution``, ``robustness``, ``ablation``, ``separability``,
+        ``history`` (SteelNet, first seed), ``timing`` (seconds per stage)
+        and ``runs`` (the fitted models of Table 1, the ceiling included).
 
     Examples
     --------
@@ -331,43 +387,44 @@ def reproduce(
 
     >>> from sksteel.experiments import reproduce
     >>> results = reproduce(out="sksteel-reproduce", quick=True)  # doctest: +SKIP
-    >>> sorted(results)  # doctest: +SKIP
+    >>> results.table1.summary.index[0]  # doctest: +SKIP
+    'SteelNet'
     """
     if quick:
         seeds = 1
     if seeds < 1:
         raise ValueError(f"`seeds` must be a positive integer; got {seeds!r}.")
-    seed_list = list(range(seeds))
-    config = {
-        "command": command or f"reproduce(data={data!r}, out={out!r}, seeds={seeds}, "
+    config = ReproduceConfig(
+        command=command or f"reproduce(data={data!r}, out={out!r}, seeds={seeds}, "
         f"quick={quick}, intensity={intensity!r})",
-        "data": None if data is None else str(data),
-        "seeds": seed_list,
-        "quick": bool(quick),
-        "intensity": intensity,
-        "n_normal": n_normal,
-        "n_per_class": n_per_class,
-        "n_jobs": n_jobs,
-        "n_repeats": 2 if quick else 5,
-    }
+        data=None if data is None else str(data),
+        seeds=tuple(range(seeds)),
+        quick=bool(quick),
+        intensity=intensity,
+        n_normal=n_normal,
+        n_per_class=n_per_class,
+        n_jobs=n_jobs,
+        n_repeats=2 if quick else 5,
+    )
     stages = _Progress(progress)
     dataset = _load_dataset(config, stages)
     with single_threaded():
         results = _run_experiments(config, dataset, stages)
         if out is not None:
             stages.stage("report")
-            results.timing = {**stages.times, "total": stages.elapsed()}
+            results = replace(
+                results, timing={**stages.times, "total": stages.elapsed()}
+            )
             paths = write_report(results, out, _figures(results))
             written = ", ".join(str(paths[k]) for k in ("markdown", "html", "json"))
             stages.say(f"    wrote {written}")
-    results.timing = stages.close()
-    return results
+    return replace(results, timing=stages.close())
 
 
 def _run_experiments(config, dataset, stages):
     """Every experiment of ``reproduce`` after the data set, stage by stage."""
-    quick, n_jobs, n_repeats = config["quick"], config["n_jobs"], config["n_repeats"]
-    splits = {s: make_splits(dataset.target, random_state=s) for s in config["seeds"]}
+    quick, n_jobs, n_repeats = config.quick, config.n_jobs, config.n_repeats
+    splits = {s: _make_splits(dataset.target, random_state=s) for s in config.seeds}
     prior = dataset.attribution_prior
 
     def make_estimators(seed):
@@ -380,6 +437,8 @@ def _run_experiments(config, dataset, stages):
     runs = fit_models(
         make_estimators, dataset, splits, n_jobs=n_jobs, on_result=stages.fitted
     )
+    ceiling = fit_ceiling(config, on_result=stages.fitted) or []
+    runs += ceiling
     steelnet_runs = [run for run in runs if run.model == "SteelNet"]
     stages.stage("Table 1")
     table1 = run_table1(runs, dataset, splits)
@@ -387,23 +446,25 @@ def _run_experiments(config, dataset, stages):
     attribution = run_attribution(steelnet_runs, dataset, splits, n_jobs=n_jobs)
     stages.stage("robustness")
     robustness = run_robustness(
-        runs, dataset, splits, n_repeats=n_repeats, n_jobs=n_jobs
+        runs, dataset, splits, n_repeats=n_repeats, n_jobs=n_jobs, plant=True
     )
     stages.stage("ablation", "four SteelNet variants")
-    ablation = run_ablation(
+    ablation, _ = run_ablation(
         dataset, splits, quick=quick, full_runs=steelnet_runs, n_repeats=n_repeats,
         n_jobs=n_jobs, on_result=stages.fitted,
     )
-    del ablation["runs"]
-    return Bunch(
+    return ReproduceResults(
         config=config,
         environment=_environment(),
-        protocol=_protocol(config, dataset, splits),
+        protocol=_protocol(
+            config, dataset, splits, make_estimators(config.seeds[0]), bool(ceiling)
+        ),
         dataset=_dataset_summary(dataset, splits, config),
         table1=table1,
         attribution=attribution,
         robustness=robustness,
         ablation=ablation,
+        separability=separability(dataset, steelnet_runs[0]),
         history=_history(steelnet_runs[0]),
         runs=runs,
     )

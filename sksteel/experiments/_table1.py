@@ -11,9 +11,10 @@ from sklearn.metrics import (
     f1_score,
     precision_recall_fscore_support,
 )
-from sklearn.utils import Bunch
 
 from .._schema import CLASS_NAMES
+from ._data import _test_rows
+from ._results import Table1Results
 
 __all__ = ["classification_scores", "run_table1", "summarise"]
 
@@ -41,7 +42,7 @@ def classification_scores(y_true, y_pred, *, labels=None):
 
     Examples
     --------
-    >>> from sksteel.experiments import classification_scores
+    >>> from sksteel.experiments._table1 import classification_scores
     >>> scores = classification_scores([0, 0, 0, 1], [0, 0, 0, 0], labels=[0, 1])
     >>> scores["accuracy"], scores["balanced_accuracy"], scores["recall_crazing"]
     (0.75, 0.5, 0.0)
@@ -98,7 +99,7 @@ def summarise(scores, by, columns=None):
     Examples
     --------
     >>> import pandas as pd
-    >>> from sksteel.experiments import summarise
+    >>> from sksteel.experiments._table1 import summarise
     >>> scores = pd.DataFrame({"model": ["a", "a"], "seed": [0, 1],
     ...                        "accuracy": [0.8, 0.9]})
     >>> summarise(scores, "model").round(3).to_dict("records")
@@ -121,8 +122,8 @@ def run_table1(runs, dataset, splits):
 
     Parameters
     ----------
-    runs : list of Bunch
-        Fitted runs from :func:`fit_models`.
+    runs : list of _Run
+        Fitted runs from ``fit_models``.
     dataset : Bunch
         The data set (``data``, ``target``).
     splits : dict of int -> Bunch
@@ -130,27 +131,16 @@ def run_table1(runs, dataset, splits):
 
     Returns
     -------
-    table1 : Bunch
-        - ``scores``: DataFrame, one row per (model, seed): every score of
-          :func:`classification_scores`, ``fit_time`` and ``predict_time``
-          (seconds, whole test split).
-        - ``summary``: DataFrame, mean and sd over seeds per model.
-        - ``confusion``: dict model -> confusion matrix (rows true, columns
-          predicted) summed over seeds, as nested lists.
-
-    Examples
-    --------
-    >>> from sksteel.experiments import run_table1
-    >>> table1 = run_table1(runs, dataset, splits)  # doctest: +SKIP
-
-    ``runs`` comes from :func:`fit_models`, ``dataset`` from
-    :func:`load_experiment_data` and ``splits`` from :func:`make_splits`.
+    table1 : Table1Results
+        Every score of :func:`classification_scores` per (model, seed),
+        with ``fit_time`` and ``predict_time``; their summary; the confusion
+        matrices summed over seeds.
     """
     labels = sorted(np.unique(dataset.target))
     rows, confusion = [], {}
     for run in runs:
-        test = splits[run.seed].test
-        X, y = dataset.data.iloc[test], dataset.target.iloc[test].to_numpy()
+        X, y = _test_rows(dataset, splits[run.seed])
+        y = y.to_numpy()
         start = time.perf_counter()
         y_pred = run.estimator.predict(X)
         predict_time = time.perf_counter() - start
@@ -166,7 +156,7 @@ def run_table1(runs, dataset, splits):
         matrix = confusion_matrix(y, y_pred, labels=labels)
         confusion[run.model] = confusion.get(run.model, 0) + matrix
     scores = pd.DataFrame(rows)
-    return Bunch(
+    return Table1Results(
         scores=scores,
         summary=summarise(scores, "model"),
         confusion={name: matrix.tolist() for name, matrix in confusion.items()},

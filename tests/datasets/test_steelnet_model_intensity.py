@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sksteel._schema import FRACTION_COLUMNS, SENSOR_NAMES
 from sksteel.datasets import load_severstal, make_steel_surfaces, make_steelnet_dataset
 from sksteel.exceptions import DataFormatError, MissingImagesWarning
-from sksteel.experiments import single_threaded
+from sksteel.utils import single_threaded
 from sksteel.vision import DefectFractionRegressor
 
 #: A tiny image model: one epoch at 32 x 200 pixels, fast enough to fit twice.

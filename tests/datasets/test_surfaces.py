@@ -14,7 +14,7 @@ from sksteel._schema import DEFECT_CLASSES, ENCODED_COLUMNS, IMAGE_SHAPE
 from sksteel.datasets import load_severstal, make_steel_surfaces
 from sksteel.datasets._surface_drawing import _draw_defects, _full_masks, _paint
 from sksteel.datasets._surfaces import (
-    _IMAGES_COMPLETE,
+    _MANIFEST,
     _PIXELS,
     _SHAPES,
     _ImageSpec,
@@ -51,7 +51,7 @@ def test_make_steel_surfaces_layout(rendered):
     root, frame = rendered
     assert root.name.startswith("steel_surfaces_")
     assert sorted(p.name for p in root.iterdir()) == [
-        _IMAGES_COMPLETE,
+        _MANIFEST,
         "params.json",
         "train.csv",
         "train_images",
@@ -195,18 +195,18 @@ def test_make_steel_surfaces_cache(tmp_path):
 
     assert make_steel_surfaces(3, data_home=tmp_path, render=True) == root
     assert (root / "train.csv").stat().st_mtime_ns == csv_stat.st_mtime_ns
-    assert (root / _IMAGES_COMPLETE).is_file()
+    assert (root / _MANIFEST).is_file()
     frame = load_severstal(root).frame
     assert len(frame) == 3
 
-    # An interrupted rendering (marker and an image missing) is completed.
+    # An interrupted rendering (manifest and an image missing) is completed.
     first = root / "train_images" / frame["ImageId"].iloc[0]
     content = first.read_bytes()
     first.unlink()
-    (root / _IMAGES_COMPLETE).unlink()
+    (root / _MANIFEST).unlink()
     make_steel_surfaces(3, data_home=tmp_path, render=True)
     assert first.read_bytes() == content
-    assert (root / _IMAGES_COMPLETE).is_file()
+    assert (root / _MANIFEST).is_file()
 
     make_steel_surfaces(3, data_home=tmp_path, render=False, overwrite=True)
     assert not (root / "sentinel").exists()

@@ -12,22 +12,19 @@ from sksteel.experiments import (
     ABLATIONS,
     DROPOUT_RATES,
     baseline_estimators,
-    classification_scores,
-    fit_models,
     load_experiment_data,
-    make_splits,
-    parallel_map,
-    run_ablation,
-    run_attribution,
-    run_robustness,
-    run_table1,
-    single_threaded,
     steelnet_estimator,
-    summarise,
 )
+from sksteel.experiments._ablation import run_ablation
+from sksteel.experiments._attribution import run_attribution
+from sksteel.experiments._data import _make_splits as make_splits
+from sksteel.experiments._fitting import fit_models, parallel_map
+from sksteel.experiments._robustness import run_robustness
+from sksteel.experiments._table1 import classification_scores, run_table1, summarise
 from sksteel.metrics import attribution_mse
 from sksteel.models import SteelNetClassifier
 from sksteel.sampling import ModalityDropout
+from sksteel.utils import single_threaded
 
 SEEDS = (0, 1)
 
@@ -256,11 +253,14 @@ def test_run_ablation_reuses_the_full_model(runs, dataset, splits):
     data, _ = dataset
     full = [r for r in runs if r.model == "SteelNet"]
     splits_one = {0: splits[0]}
-    ablation = run_ablation(
+    ablation, ablation_runs = run_ablation(
         data, splits_one, quick=True, full_runs=[full[0]], n_repeats=1
     )
     assert list(ablation.summary.index) == list(ABLATIONS)
-    assert ablation.runs[0].estimator is full[0].estimator
-    no_dropout = next(r for r in ablation.runs if r.model == "no_modality_dropout")
+    assert ablation_runs[0].estimator is full[0].estimator
+    no_dropout = next(r for r in ablation_runs if r.model == "no_modality_dropout")
     assert no_dropout.estimator.failure_rates == 0.0
     assert ablation.scores["accuracy_auc"].between(0, 1).all()
+    # macro-F1 under failures comes from the same uniform curves
+    for column in ("f1_macro_at_30", "f1_macro_at_50", "recall_pitted"):
+        assert ablation.scores[column].between(0, 1).all(), column

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from sksteel.cli import main
-from sksteel.experiments import load_experiment_data, single_threaded
+from sksteel.experiments import load_experiment_data
+from sksteel.utils import single_threaded
 from sksteel.vision import DefectFractionRegressor
 
 #: 16 samples from the built-in surfaces.

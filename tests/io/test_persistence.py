@@ -25,7 +25,6 @@ from sksteel.exceptions import (
     SksteelWarning,
     UntrustedModelError,
 )
-from sksteel.experiments import single_threaded
 from sksteel.io import SKSTEEL_TRUSTED_TYPES, load_model, save_model
 from sksteel.models import SteelNetClassifier
 from sksteel.preprocessing import (
@@ -35,6 +34,7 @@ from sksteel.preprocessing import (
     SensorFailure,
 )
 from sksteel.sampling import ModalityDropout
+from sksteel.utils import single_threaded
 
 CHEAP = {"hidden_layer_sizes": (8,), "d_token": 4, "max_epochs": 2, "random_state": 0}
 

@@ -171,8 +171,8 @@ def test_steelnet_classifier_sensor_table_defaults(sensors):
     np.testing.assert_allclose(clf.operating_ranges_[:10], table)
     extra = X["extra"]
     np.testing.assert_allclose(
-        clf.operating_ranges_[10], [extra.mean() - extra.std(ddof=0), extra.mean()
-                                    + extra.std(ddof=0)]
+        clf.operating_ranges_[10],
+        [extra.mean() - extra.std(ddof=0), extra.mean() + extra.std(ddof=0)],
     )
     rates = failure_rates(p_base=0.2)[list(SENSOR_NAMES[::-1])].to_numpy()
     np.testing.assert_allclose(clf.failure_rates_, [*rates, 0.2])
@@ -254,7 +254,9 @@ def test_steelnet_classifier_early_stopping_restores_best(sensors):
     """Check that early stopping stops on a plateau and restores the best epoch."""
     X, _, _, _ = sensors
     y = np.random.default_rng(0).integers(0, 2, len(X))  # nothing to learn
-    clf = SteelNetClassifier(**{**CHEAP, "max_epochs": 40, "n_iter_no_change": 3}).fit(X, y)
+    clf = SteelNetClassifier(**{**CHEAP, "max_epochs": 40, "n_iter_no_change": 3}).fit(
+        X, y
+    )
     assert clf.n_iter_ < 40
     stopping = dict(clf.net_.callbacks_)["early_stopping"]
     assert stopping.best_epoch_ + 3 == clf.n_iter_
@@ -328,9 +330,7 @@ def test_steelnet_classifier_grid_search_routes_intensity(sensors):
     """Check GridSearchCV over the loss weights with intensity routed per fold."""
     X, y, intensity, prior = sensors
     with sklearn.config_context(enable_metadata_routing=True):
-        net = SteelNetClassifier(
-            **{**CHEAP, "max_epochs": 8}, attribution_prior=prior
-        )
+        net = SteelNetClassifier(**{**CHEAP, "max_epochs": 8}, attribution_prior=prior)
         pipeline = Pipeline(
             [
                 ("dropout", ModalityDropout(random_state=0)),
@@ -382,9 +382,7 @@ def test_steelnet_classifier_beats_lda_on_steelnet_dataset():
         rest, test_size=0.5, stratify=y.iloc[rest], random_state=0
     )
     fit_rows = np.concatenate([train, valid])
-    X_failing = SensorFailure("table", random_state=0).fit_transform(
-        X.iloc[test]
-    )
+    X_failing = SensorFailure("table", random_state=0).fit_transform(X.iloc[test])
     steelnet = SteelNetClassifier(
         max_epochs=12,
         batch_size=128,
