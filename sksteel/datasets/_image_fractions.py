@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import ENCODED_COLUMNS, FRACTION_COLUMNS
@@ -186,7 +187,7 @@ def check_cross_fitting(cv, n_normal, n_per_class):
     """Refuse folds that would leave a class out of a training split."""
     smallest = min(n for n in (n_normal, n_per_class) if n > 0)
     if smallest < cv:
-        raise ValueError(
+        raise InvalidParameterError(
             f"Cross-fitting the image model over fraction_cv={cv} folds needs at "
             f"least {cv} samples of every class; got n_normal={n_normal} and "
             f"n_per_class={n_per_class}. Raise them, lower `fraction_cv`, or pass "
