@@ -14,9 +14,8 @@ from sklearn.linear_model import LogisticRegression
 from sksteel._schema import ENCODED_COLUMNS, FRACTION_COLUMNS
 from sksteel.datasets import load_severstal, make_steel_surfaces, make_steelnet_dataset
 from sksteel.exceptions import ModelFileError, UntrustedModelError
-from sksteel.experiments import single_threaded
 from sksteel.io import load_model, save_model
-from sksteel.utils import all_estimators
+from sksteel.utils import all_estimators, single_threaded
 
 STEELNET = {"hidden_layer_sizes": (8,), "d_token": 4, "max_epochs": 2}
 
