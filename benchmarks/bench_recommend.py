@@ -162,7 +162,7 @@ def main():
         data.data, data.target, test_size=0.5, stratify=data.target,
         random_state=SEED,
     )
-    failed = SensorFailure(rate=FAILURE_RATE, mode="table", random_state=SEED)
+    failed = SensorFailure("table", p_base=FAILURE_RATE, random_state=SEED)
     X_failed = failed.fit_transform(X_test)
     start = time.perf_counter()
     model = make_model(args.model).fit(X_train, y_train)

@@ -234,7 +234,7 @@ def bench_quality(data):
     for seed in SEEDS:
         train, valid, test = paper_split(y, seed)
         both = np.concatenate([train, valid])
-        failing = SensorFailure(TEST_FAILURE_RATE, mode="table", random_state=seed)
+        failing = SensorFailure("table", p_base=TEST_FAILURE_RATE, random_state=seed)
         X_failing = failing.fit_transform(X.iloc[test])
         for name, model in models(
             seed, data.attribution_prior, len(valid) / len(both)

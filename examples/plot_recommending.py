@@ -73,7 +73,7 @@ plt.tight_layout()
 # humidity, which the plant cannot set: the reason says so instead of
 # recommending a change that cannot reach "none".
 pitted = X_test[defective & (y_test == 4).to_numpy()].iloc[:5]
-failed = SensorFailure(rate=0.2, mode="table", random_state=0).fit_transform(pitted)
+failed = SensorFailure("table", p_base=0.2, random_state=0).fit_transform(pitted)
 result = recommender.recommend(failed)
 print(pd.DataFrame({"valid": result.valid, "reason": result.reason}))
 
@@ -103,7 +103,7 @@ print(alternatives.probability_after[mine].round(2), alternatives.valid[mine])
 # can undo are counted apart (``n_not_actionable``).
 independent = HistGradientBoostingClassifier(max_depth=4, random_state=1)
 independent.fit(X_train, y_train)
-X_failed = SensorFailure(rate=0.2, mode="table", random_state=0).fit_transform(X_test)
+X_failed = SensorFailure("table", p_base=0.2, random_state=0).fit_transform(X_test)
 table = score_recommendations(
     recommender, X_failed, y_test, attribution_prior=data.attribution_prior,
     independent=independent,

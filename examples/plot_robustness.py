@@ -37,9 +37,9 @@ lda = baseline_estimators(random_state=0)["LDA"].fit(X_train, y_train)
 # %%
 # Failing sensors at test time
 # ----------------------------
-# ``SensorFailure`` sets readings to NaN; with ``mode="table"`` each sensor
-# fails at its own rate from the sensor table, scaled to the given mean.
-failed = SensorFailure(rate=0.3, mode="table", random_state=0).fit_transform(X_test)
+# ``SensorFailure`` sets readings to NaN; with ``failure_rates="table"`` each
+# sensor fails at its own rate from the sensor table, scaled to ``p_base``.
+failed = SensorFailure("table", p_base=0.3, random_state=0).fit_transform(X_test)
 print(failed.isna().mean().round(2).to_string())
 
 # %%

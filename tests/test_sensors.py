@@ -17,7 +17,7 @@ TINY = {
     "d_token": 2,
     "n_heads": 1,
     "max_epochs": 1,
-    "validation_fraction": None,
+    "early_stopping": False,
     "random_state": 0,
 }
 

@@ -685,6 +685,12 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             from ..inspection import shapley_values
 
             check_is_fitted(self)
+            X = align_columns(
+                self,
+                X,
+                missing_columns=self.missing_columns,
+                extra_columns=self.extra_columns,
+            )
             values = shapley_values(self, X).values.to_numpy()
             return pd.DataFrame(values, index=index, columns=self._column_names)
         X = self._outputs(X)
