@@ -12,9 +12,11 @@ __all__ = ["SteelNetLoss"]
 class SteelNetLoss(nn.Module):
     """``alpha * L_class + beta * L_intensity + gamma * L_attr + delta * L_sparse``.
 
-    - ``L_class``: cross-entropy of the class logits, each sample weighted by
-      ``class_weight[y]`` and averaged over the batch (so ``class_weight``
-      scales a sample's loss, as in scikit-learn).
+    - ``L_class``: cross-entropy of the class logits (with
+      ``label_smoothing``), each sample weighted by ``class_weight[y]`` and
+      averaged over the batch (so ``class_weight`` scales a sample's loss,
+      as in scikit-learn). Logits of shape ``(n, n_members, n_classes)``
+      (an ensemble in training) count the mean of the members' losses.
     - ``L_intensity``: mean squared error of the intensity over the samples
       whose intensity target is finite. The caller marks samples that must
       not count (non-defective, unknown) with NaN, which is how "defective
@@ -43,12 +45,15 @@ class SteelNetLoss(nn.Module):
         Ground-truth attribution per class, rows summing to 1.
     class_weight : torch.Tensor of shape (n_classes,), default=None
         Weight of each class in ``L_class``.
+    label_smoothing : float, default=0.0
+        Label smoothing of ``L_class``, as in
+        :func:`torch.nn.functional.cross_entropy`; 0 is none.
 
     Shape
     -----
     - outputs: the tuple ``(logits, intensity, attribution)`` of
-      :class:`~sksteel.nn.SteelNet`, shapes ``(n, n_classes)``, ``(n,)``,
-      ``(n, d_in)``.
+      :class:`~sksteel.nn.SteelNet`, shapes ``(n, n_classes)`` (or
+      ``(n, n_members, n_classes)``), ``(n,)``, ``(n, d_in)``.
     - y: ``(n,)``, class indices (int64).
     - intensity: ``(n,)`` float or None.
     - sample_weight: ``(n,)`` float or None.
@@ -78,8 +83,10 @@ class SteelNetLoss(nn.Module):
         *,
         attribution_prior=None,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__()
+        self.label_smoothing = label_smoothing
         self.weights = {
             "class": alpha,
             "intensity": beta,
@@ -95,7 +102,7 @@ class SteelNetLoss(nn.Module):
         zero = logits.new_zeros(())
         terms = dict.fromkeys(self.weights, zero)
         weight = 1.0 if sample_weight is None else sample_weight
-        class_loss = F.cross_entropy(logits, y, reduction="none")
+        class_loss = self._class_loss(logits, y)
         if self.class_weight is not None:
             class_loss = class_loss * self.class_weight[y]
         terms["class"] = (class_loss * weight).mean()
@@ -118,6 +125,21 @@ class SteelNetLoss(nn.Module):
             entropy = -(attribution * log_attribution).sum(dim=-1)
             terms["sparsity"] = (entropy * weight).mean() / math.log(d_in)
         return terms
+
+    def _class_loss(self, logits, y):
+        """Per-sample cross-entropy; the members' mean for an ensemble."""
+        if logits.dim() == 2:
+            return F.cross_entropy(
+                logits, y, reduction="none", label_smoothing=self.label_smoothing
+            )
+        members = y.unsqueeze(1).expand(-1, logits.shape[1])
+        member_loss = F.cross_entropy(
+            logits.transpose(1, 2),
+            members,
+            reduction="none",
+            label_smoothing=self.label_smoothing,
+        )
+        return member_loss.mean(dim=1)
 
     def forward(self, outputs, y, intensity=None, sample_weight=None):
         terms = self.terms(outputs, y, intensity, sample_weight)

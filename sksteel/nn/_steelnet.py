@@ -14,6 +14,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from ._embeddings import NumericEmbedding, SoftClip
+from ._ensemble import MemberLinear, MemberScaling, average_member_probabilities
+
 __all__ = [
     "ParameterEncoder",
     "PhysicsConstraint",
@@ -39,10 +42,13 @@ class ParameterEncoder(nn.Module):
         Widths of the layers; the last one is the size of ``z``.
     dropout : float, default=0.1
         Dropout probability before every layer but the first.
+    d_values : int, default=None
+        Width of ``values`` when it is not ``d_in`` (the flattened numeric
+        embeddings of the features); None means ``d_in``.
 
     Shape
     -----
-    - values: ``(n_samples, d_in)``, NaN already replaced by 0.
+    - values: ``(n_samples, d_values)``, NaN already replaced by 0.
     - missing: ``(n_samples, d_in)``, bool.
     - output: ``(n_samples, d_layers[-1])``.
 
@@ -56,10 +62,10 @@ class ParameterEncoder(nn.Module):
     torch.Size([4, 16])
     """
 
-    def __init__(self, *, d_in, d_layers=(256, 256, 128), dropout=0.1):
+    def __init__(self, *, d_in, d_layers=(256, 256, 128), dropout=0.1, d_values=None):
         super().__init__()
         d_first, *d_rest = d_layers
-        self.input = nn.Linear(d_in, d_first)
+        self.input = nn.Linear(d_in if d_values is None else d_values, d_first)
         self.missing_embedding = nn.Linear(d_in, d_first, bias=False)
         self.input_block = nn.Sequential(
             OrderedDict(norm=nn.BatchNorm1d(d_first), activation=nn.ReLU())
@@ -244,13 +250,30 @@ class SteelNet(nn.Module):
     missing_rates : torch.Tensor of shape (d_in,), default=None
         Per-sensor probability of dropping a reading during training; None
         or zeros switch modality dropout off.
+    d_embedding : int, default=None
+        Size of a :class:`NumericEmbedding` (periodic) of every reading,
+        fed to the encoder instead of the raw readings; None (the paper)
+        feeds the readings themselves.
+    n_members : int, default=1
+        Members of a TabM-mini ensemble (:class:`MemberScaling` of the
+        encoder's input, one :class:`MemberLinear` class head per member);
+        1 (the paper) is a single network.
+    soft_clip : float, default=None
+        Bound of a :class:`SoftClip` applied to the readings entering the
+        encoder and the attention (the physics branch sees them unclipped);
+        None switches it off.
+    temperature : float, default=1.0
+        Divides the class logits at evaluation (temperature scaling).
 
     Shape
     -----
     - x: ``(n_samples, d_in)``, NaN where a reading is missing.
     - output: a tuple ``(logits, intensity, attribution)`` of shapes
       ``(n_samples, n_classes)``, ``(n_samples,)`` and ``(n_samples, d_in)``;
-      every attribution row sums to 1.
+      every attribution row sums to 1. With ``n_members > 1``, the logits
+      are ``(n_samples, n_members, n_classes)`` in training mode (one row
+      per member, for the mean of their losses) and, in evaluation mode,
+      the log of the members' mean probability.
 
     Examples
     --------
@@ -280,10 +303,17 @@ class SteelNet(nn.Module):
         physics_scale=0.1,
         operating_ranges=None,
         missing_rates=None,
+        d_embedding=None,
+        n_members=1,
+        soft_clip=None,
+        temperature=1.0,
     ):
         super().__init__()
         d_z = d_layers[-1]
-        self.encoder = ParameterEncoder(d_in=d_in, d_layers=d_layers, dropout=dropout)
+        d_values = d_in if d_embedding is None else d_in * d_embedding
+        self.encoder = ParameterEncoder(
+            d_in=d_in, d_layers=d_layers, dropout=dropout, d_values=d_values
+        )
         self.attention = (
             SensorSelfAttention(
                 d_in=d_in, d_token=d_token, n_heads=n_heads, d_out=d_z, dropout=dropout
@@ -297,10 +327,29 @@ class SteelNet(nn.Module):
             else None
         )
         self.physics_scale = physics_scale
-        self.class_head = nn.Linear(d_z, n_classes)
+        self.class_head = (
+            nn.Linear(d_z, n_classes)
+            if n_members == 1
+            else MemberLinear(n_members=n_members, d_in=d_z, d_out=n_classes)
+        )
         self.intensity_head = nn.Linear(d_z, 1)
         self.attribution_head = nn.Linear(d_z, d_in)
         self.register_buffer("missing_rates", missing_rates)
+        # Built last, so the paper's network (none of them) draws the same
+        # initial weights as before they existed.
+        self.embedding = (
+            None
+            if d_embedding is None
+            else NumericEmbedding(d_in=d_in, d_embedding=d_embedding)
+        )
+        self.member_scaling = (
+            None
+            if n_members == 1
+            else MemberScaling(n_members=n_members, d_in=d_values)
+        )
+        self.soft_clip = None if soft_clip is None else SoftClip(bound=soft_clip)
+        self.n_members = n_members
+        self.temperature = temperature
 
     def drop_readings(self, x):
         """Set each reading to NaN with its sensor's ``missing_rates``."""
@@ -312,10 +361,37 @@ class SteelNet(nn.Module):
             x = self.drop_readings(x)
         missing = torch.isnan(x)
         values = x.masked_fill(missing, 0.0)
-        z = self.encoder(values, missing)
+        inputs = values if self.soft_clip is None else self.soft_clip(values)
+        z = self._encode(inputs, missing)
         if self.attention is not None:
-            z = z + self.attention(values, missing)
+            z = z + self._per_member(self.attention(inputs, missing))
         if self.physics is not None:
-            z = z + self.physics_scale * self.physics(values, missing)
+            physics = self.physics(values, missing)
+            z = z + self.physics_scale * self._per_member(physics)
+        logits = self.class_head(z)
+        intensity = self.intensity_head(z).squeeze(-1)
         attribution = torch.softmax(self.attribution_head(z), dim=-1)
-        return self.class_head(z), self.intensity_head(z).squeeze(-1), attribution
+        if self.n_members > 1:
+            intensity, attribution = intensity.mean(dim=1), attribution.mean(dim=1)
+            if not self.training:
+                logits = average_member_probabilities(logits, self.temperature)
+        elif not self.training and self.temperature != 1.0:
+            logits = logits / self.temperature
+        return logits, intensity, attribution
+
+    def _encode(self, inputs, missing):
+        """``z`` of shape ``(n, d_z)``, or ``(n, n_members, d_z)``."""
+        features = inputs
+        if self.embedding is not None:
+            features = self.embedding(inputs, missing).flatten(1)
+        if self.member_scaling is None:
+            return self.encoder(features, missing)
+        n_samples, n_members = len(features), self.n_members
+        scaled = self.member_scaling(features).flatten(0, 1)
+        member_missing = missing.repeat_interleave(n_members, dim=0)
+        z = self.encoder(scaled, member_missing)
+        return z.unflatten(0, (n_samples, n_members))
+
+    def _per_member(self, branch):
+        """A branch's ``(n, d_z)`` output, shaped to add to ``z``."""
+        return branch if self.n_members == 1 else branch.unsqueeze(1)

@@ -1,0 +1,363 @@
+"""SteelNet against the tabular learners, on a suite of tables (issue 13).
+
+Models, side by side on the same splits and seeds: SteelNet with sksteel's
+defaults, SteelNet as in the paper (``SteelNetClassifier.paper()``),
+HistGradientBoosting, RandomForest (500 trees), LightGBM (when installed),
+sklearn's MLP and LDA. Each is scored on macro-F1, balanced accuracy,
+accuracy, expected calibration error (ECE, 15 equal-width bins of the top
+probability) and fit seconds.
+
+Suite:
+
+- ``builtin``: the reproduce data and split (train on the training rows;
+  SteelNet gets training plus validation rows and holds out as many as the
+  validation split has, as ``sksteel reproduce`` does), scored clean and
+  under uniform test-time failures of 30 % and 50 %. The baselines train on
+  ModalityDropout-augmented rows (p_base 0.2, one copy), SteelNet with its
+  own modality dropout and the generator's attribution prior. The
+  near-Bayes ceiling is HistGradientBoosting trained on ten times more
+  generated rows (``random_state=1``), scored on the same test rows.
+- ``real``: the tables of ``/work/shared/data/real/`` (skipped when
+  absent): stratified 70/30, every model at its defaults, SteelNet without
+  attribution prior or sensor table.
+- ``sklearn``: breast cancer, wine, digits, stratified 70/30.
+
+Paired differences of macro-F1 (SteelNet defaults minus each model) are
+reported with their mean and 95 % t-interval over the seeds. The fit-time
+ratio times SteelNet (defaults) and HistGradientBoosting on the same rows
+in the same process; throughput is ``predict_proba`` rows per second.
+
+Run: ``OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_learners.py``
+(``--quick`` for 1 seed and subsets, ``--suite builtin`` for one part).
+Writes ``benchmarks/results/bench_learners.json``.
+
+Study (how the defaults were chosen)
+------------------------------------
+See ``docs/user_guide/performance.rst`` ("Choosing SteelNet's defaults")
+for what was tried and the numbers.
+"""
+
+import argparse
+import gzip
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from imblearn.pipeline import Pipeline
+from scipy import stats
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from sksteel.experiments import load_experiment_data, make_splits
+from sksteel.models import SteelNetClassifier
+from sksteel.preprocessing import SensorFailure
+from sksteel.sampling import ModalityDropout
+
+RESULTS = Path(__file__).parent / "results" / "bench_learners.json"
+REAL_ROOT = Path("/work/shared/data/real")
+FAILURE_RATES = (0.3, 0.5)
+STEELNET = "SteelNet (sksteel defaults)"
+PAPER = "SteelNet (paper)"
+CEILING = "ceiling (HGB, 10x rows)"
+
+
+def expected_calibration_error(y_true, proba, classes, n_bins=15):
+    """Top-label ECE: mean |accuracy - confidence| over confidence bins."""
+    confidence = proba.max(axis=1)
+    correct = classes[proba.argmax(axis=1)] == y_true
+    bins = np.minimum((confidence * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in np.unique(bins):
+        in_bin = bins == b
+        ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def score(model, X, y):
+    """The four scores of a fitted classifier on ``(X, y)``."""
+    proba = model.predict_proba(X)
+    classes = model.classes_
+    y_pred = classes[proba.argmax(axis=1)]
+    return {
+        "f1_macro": f1_score(y, y_pred, average="macro", zero_division=0),
+        "balanced_accuracy": balanced_accuracy_score(y, y_pred),
+        "accuracy": accuracy_score(y, y_pred),
+        "ece": expected_calibration_error(np.asarray(y), proba, classes),
+    }
+
+
+def _imputed(model):
+    return [
+        ("impute", SimpleImputer(add_indicator=True, keep_empty_features=True)),
+        ("scale", StandardScaler()),
+        ("model", model),
+    ]
+
+
+def baselines(seed, *, augment):
+    """The non-SteelNet models; with ``augment``, behind ModalityDropout."""
+    steps = {
+        "HistGradientBoosting": [
+            ("model", HistGradientBoostingClassifier(random_state=seed))
+        ],
+        "RandomForest": [
+            (
+                "model",
+                RandomForestClassifier(n_estimators=500, n_jobs=1, random_state=seed),
+            )
+        ],
+        "MLP": _imputed(MLPClassifier(early_stopping=True, random_state=seed)),
+        "LDA": _imputed(LinearDiscriminantAnalysis()),
+    }
+    try:
+        from lightgbm import LGBMClassifier
+
+        steps["LightGBM"] = [
+            ("model", LGBMClassifier(random_state=seed, n_jobs=1, verbose=-1))
+        ]
+    except ImportError:
+        pass
+    head = (
+        [("dropout", ModalityDropout(p_base=0.2, n_copies=1, random_state=seed))]
+        if augment
+        else []
+    )
+    return {name: Pipeline([*head, *s]) for name, s in steps.items()}
+
+
+def steelnets(seed, **params):
+    return {
+        STEELNET: SteelNetClassifier(random_state=seed, **params),
+        PAPER: SteelNetClassifier.paper(random_state=seed, **params),
+    }
+
+
+def timed_fit(model, X, y, **fit_params):
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y, **fit_params)
+    return time.perf_counter() - start
+
+
+def run_builtin(seeds, only=None):
+    """Rows (table, model, seed, condition, scores) on the built-in data."""
+    dataset = load_experiment_data()
+    X, y = dataset.data.to_numpy(), dataset.target.to_numpy()
+    intensity = dataset.frame["intensity"].to_numpy(dtype=float)
+    ceiling_data = load_experiment_data(
+        n_normal=59020, n_per_class=2000, random_state=1
+    )
+    rows, timing = [], []
+    for seed in seeds:
+        split = make_splits(y, random_state=seed)
+        fit_rows = np.concatenate([split.train, split.valid])
+        tests = {"clean": X[split.test]}
+        for rate in FAILURE_RATES:
+            failure = SensorFailure(rate=rate, mode="uniform", random_state=seed)
+            tests[f"uniform {rate:.0%}"] = failure.fit_transform(X[split.test])
+        models = {
+            **steelnets(
+                seed,
+                attribution_prior=dataset.attribution_prior,
+                sensor_dropout=0.2,
+                validation_fraction=len(split.valid) / len(fit_rows),
+            ),
+            **baselines(seed, augment=True),
+        }
+        models[CEILING] = HistGradientBoostingClassifier(random_state=seed)
+        for name, model in models.items():
+            if only and name not in only and name != STEELNET:
+                continue
+            if name == CEILING:
+                seconds = timed_fit(
+                    model, ceiling_data.data.to_numpy(), ceiling_data.target
+                )
+                conditions = {"clean": tests["clean"]}
+            elif isinstance(model, SteelNetClassifier):
+                extra = {} if intensity is None else {"intensity": intensity[fit_rows]}
+                seconds = timed_fit(model, X[fit_rows], y[fit_rows], **extra)
+                conditions = tests
+            else:
+                seconds = timed_fit(model, X[split.train], y[split.train])
+                conditions = tests
+            for condition, X_test in conditions.items():
+                rows.append(
+                    {
+                        "table": "builtin", "condition": condition, "model": name,
+                        "seed": seed, "fit_seconds": seconds,
+                        **score(model, X_test, y[split.test]),
+                    }
+                )
+            print(f"  builtin seed {seed} {name}: {seconds:.1f}s", flush=True)
+        timing.append(fit_time_ratio(X[fit_rows], y[fit_rows], seed, models[STEELNET]))
+    return rows, timing
+
+
+def fit_time_ratio(X, y, seed, steelnet):
+    """SteelNet (already fitted above) vs HGB on the same rows, and the
+    prediction throughput of SteelNet."""
+    from sklearn.base import clone
+
+    steelnet = clone(steelnet).set_params(attribution_prior=None)
+    steelnet_seconds = timed_fit(steelnet, X, y)
+    hgb_seconds = timed_fit(HistGradientBoostingClassifier(random_state=seed), X, y)
+    big = np.tile(X, (max(1, 100_000 // len(X)), 1))
+    start = time.perf_counter()
+    steelnet.predict_proba(big)
+    throughput = len(big) / (time.perf_counter() - start)
+    return {
+        "seed": seed, "n_rows": len(X), "steelnet_seconds": steelnet_seconds,
+        "hgb_seconds": hgb_seconds, "ratio": steelnet_seconds / hgb_seconds,
+        "predict_rows_per_second": throughput,
+    }
+
+
+def real_tables(root=REAL_ROOT):
+    """name -> (X, y) for the real tables found (classification targets)."""
+    if not root.is_dir():
+        print(f"  {root} is absent: the real tables are skipped")
+        return {}
+    tables = {}
+    secom = root / "secom_uci179" / "secom.csv.gz"
+    if secom.is_file():
+        with gzip.open(secom) as file:
+            frame = pd.read_csv(file)
+        features = frame.filter(regex=r"^f\d+$")
+        tables["secom"] = (features.to_numpy(float), frame["target_fail"].to_numpy())
+    hydraulic = root / "hydraulic_uci447" / "hydraulic_cycles.csv"
+    if hydraulic.is_file():
+        frame = pd.read_csv(hydraulic)
+        features = frame.drop(columns=["cycle"]).filter(regex=r"^(?!target_)")
+        for target in ("cooler_pct", "valve_pct", "pump_leakage", "accumulator_bar"):
+            tables[f"hydraulic {target}"] = (
+                features.to_numpy(float), frame[f"target_{target}"].to_numpy()
+            )
+    cwru = root / "cwru_bearing_48k_1hp" / "cwru_time_features.csv"
+    if cwru.is_file():
+        frame = pd.read_csv(cwru)
+        features = frame.filter(regex=r"^(?!target_)").select_dtypes("number")
+        tables["cwru"] = (features.to_numpy(float), frame["target_fault"].to_numpy())
+    return tables
+
+
+def sklearn_tables():
+    return {
+        "breast_cancer": load_breast_cancer(return_X_y=True),
+        "wine": load_wine(return_X_y=True),
+        "digits": load_digits(return_X_y=True),
+    }
+
+
+def run_tables(tables, seeds, only=None, subsample=None):
+    """Rows on plain tables: stratified 70/30, every model at its defaults."""
+    rows = []
+    for table, (X, y) in tables.items():
+        for seed in seeds:
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, test_size=0.3, stratify=y, random_state=seed
+            )
+            if subsample and len(X_train) > subsample:
+                X_train, _, y_train, _ = train_test_split(
+                    X_train, y_train, train_size=subsample, stratify=y_train,
+                    random_state=seed,
+                )
+            models = {**steelnets(seed), **baselines(seed, augment=False)}
+            for name, model in models.items():
+                if only and name not in only and name != STEELNET:
+                    continue
+                seconds = timed_fit(model, X_train, y_train)
+                rows.append(
+                    {
+                        "table": table, "condition": "clean", "model": name,
+                        "seed": seed, "fit_seconds": seconds,
+                        **score(model, X_test, y_test),
+                    }
+                )
+            print(f"  {table} seed {seed} done", flush=True)
+    return rows
+
+
+def paired_differences(frame):
+    """Macro-F1 of SteelNet (defaults) minus each model, per table and
+    condition: mean and 95 % t-interval over the seeds."""
+    out = []
+    for (table, condition), group in frame.groupby(["table", "condition"]):
+        pivot = group.pivot(index="seed", columns="model", values="f1_macro")
+        for model in pivot.columns.drop(STEELNET):
+            diff = (pivot[STEELNET] - pivot[model]).dropna()
+            n = len(diff)
+            half = (
+                stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
+                if n > 1
+                else np.nan
+            )
+            out.append(
+                {
+                    "table": table, "condition": condition, "versus": model,
+                    "mean": diff.mean(), "low": diff.mean() - half,
+                    "high": diff.mean() + half, "n_seeds": n,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 seed, subsets")
+    parser.add_argument(
+        "--suite", nargs="+", default=["builtin", "real", "sklearn"],
+        choices=["builtin", "real", "sklearn"],
+    )
+    parser.add_argument("--models", nargs="+", default=None, help="subset of models")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    seeds = [0] if args.quick else [0, 1, 2]
+    subsample = 1000 if args.quick else None
+    rows, timing = [], []
+    if "builtin" in args.suite:
+        builtin_rows, timing = run_builtin(seeds, args.models)
+        rows += builtin_rows
+    if "real" in args.suite:
+        rows += run_tables(real_tables(), seeds, args.models, subsample)
+    if "sklearn" in args.suite:
+        rows += run_tables(sklearn_tables(), seeds, args.models, subsample)
+    frame = pd.DataFrame(rows)
+    metrics = ["f1_macro", "balanced_accuracy", "accuracy", "ece", "fit_seconds"]
+    summary = frame.groupby(["table", "condition", "model"])[metrics].mean()
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_rows", 500)
+    print(summary.round(4).to_string())
+    diffs = paired_differences(frame)
+    print(diffs.round(4).to_string(index=False))
+    if timing:
+        print(pd.DataFrame(timing).round(3).to_string(index=False))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "seeds": seeds, "quick": args.quick, "runs": rows,
+                "summary": summary.reset_index().to_dict(orient="records"),
+                "paired_f1_macro_differences": diffs.to_dict(orient="records"),
+                "fit_time": timing,
+            },
+            indent=1,
+            default=float,
+        )
+    )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
