@@ -164,13 +164,13 @@ def run_builtin(seeds, only=None):
         fit_rows = np.concatenate([split.train, split.valid])
         tests = {"clean": X[split.test]}
         for rate in FAILURE_RATES:
-            failure = SensorFailure(rate=rate, mode="uniform", random_state=seed)
+            failure = SensorFailure(rate, random_state=seed)
             tests[f"uniform {rate:.0%}"] = failure.fit_transform(X[split.test])
         models = {
             **steelnets(
                 seed,
                 attribution_prior=dataset.attribution_prior,
-                sensor_dropout=0.2,
+                p_base=0.2,
                 validation_fraction=len(split.valid) / len(fit_rows),
             ),
             **baselines(seed, augment=True),

@@ -15,7 +15,6 @@ import json
 import os
 import pickle
 import re
-import uuid
 import warnings
 import zipfile
 import zlib
@@ -29,6 +28,7 @@ from imblearn.pipeline import Pipeline as ImbalancedPipeline
 from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .. import __version__
+from .._atomic import write_atomically
 from ..exceptions import ModelFileError, ModelVersionWarning, UntrustedModelError
 from ..utils import all_estimators
 
@@ -232,16 +232,20 @@ def save_model(model, path, *, format="skops", overwrite=False):
         "format_version": FORMAT_VERSION,
         "versions": _versions(format),
     }
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "xb") as file:
+
+    def write(temporary):
+        with open(temporary, "wb") as file:
             writer(model, file)
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(_METADATA, json.dumps(metadata, indent=2))
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+
+    try:
+        return write_atomically(path, write, overwrite=overwrite)
+    except FileExistsError as error:
+        raise FileExistsError(
+            f"{str(path)!r} already exists; pass `overwrite=True` to replace it, "
+            "or choose another path."
+        ) from error
 
 
 @validate_params(
