@@ -105,8 +105,14 @@ def test_atomic_temporary_names_are_unique_per_thread(tmp_path):
     """Check that temporary names carry the prefix, the process and the
     thread, and differ between threads of one process."""
     names = []
-    threads = [threading.Thread(target=lambda: names.append(
-        temporary_path(tmp_path / "x.csv").name)) for _ in range(2)]
+    # Both threads alive at once, or the second may reuse the first's ident.
+    together = threading.Barrier(2, timeout=30)
+
+    def name():
+        names.append(temporary_path(tmp_path / "x.csv").name)
+        together.wait()
+
+    threads = [threading.Thread(target=name) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
