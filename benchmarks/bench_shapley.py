@@ -7,7 +7,7 @@ explain better than the attribution head.
 2. Other tools on the same model, rows and game (a missing reading is NaN):
    shap's ``PermutationExplainer`` and Captum's ``ShapleyValueSampling``
    with their defaults, timed and compared with the exact values (mean
-   absolute error, relative to the mean |exact value|). Both mix inputs and
+   absolute error, relative to the mean absolute exact value). Both mix inputs and
    baselines arithmetically, so the baseline is a finite sentinel that the
    forward function turns into NaN.
 3. Faithfulness on the built-in data (paper split, test rows):

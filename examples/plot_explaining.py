@@ -71,7 +71,7 @@ ShapleySummaryDisplay.from_estimator(model, X_test[defective], y_test[defective]
 # %%
 # Shapley importance against the attribution head and the ground truth
 # --------------------------------------------------------------------
-# ``shapley_importance`` averages |value| of the true class per class on a
+# ``shapley_importance`` averages the absolute value of the true class per class on a
 # subsample of the training rows. ``feature_attributions_`` is the
 # attribution head's mean per class, trained to reproduce the generator's
 # ``w*``: it follows the class, not necessarily what moves the prediction.

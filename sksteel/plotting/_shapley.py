@@ -267,7 +267,7 @@ class ShapleyDisplay:
 class ShapleySummaryDisplay:
     """Shapley values of many rows, one beeswarm panel per explained class.
 
-    In each panel, readings run down the y-axis (largest mean |value| on
+    In each panel, readings run down the y-axis (largest mean absolute value on
     top); each dot is one row's value, coloured by the reading relative to
     its column (blue low, red high). Missing readings are grey hollow
     circles at 0. Build it with :meth:`from_estimator` or :meth:`from_values`.
