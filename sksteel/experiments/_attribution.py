@@ -1,8 +1,9 @@
 """SteelNet's attributions against the generator's ground truth (paper 4.2)."""
 
+import numpy as np
 import pandas as pd
 
-from ..metrics import attribution_faithfulness, attribution_mse
+from ..metrics import attribution_faithfulness, attribution_mse, explanation_comparison
 from ._data import _test_rows
 from ._fitting import parallel_map
 from ._results import AttributionResults
@@ -12,6 +13,13 @@ __all__ = ["run_attribution"]
 
 #: Number of sensors hidden by the faithfulness check.
 TOP_K = 2
+
+#: Test rows per seed explained by every method in the comparison: every
+#: defective row (up to half of this) and as many defect-free ones.
+EXPLAINED_ROWS = 240
+
+#: The measures of :func:`sksteel.metrics.explanation_comparison` reported.
+EXPLANATION_MEASURES = ["deletion_area", "spearman", "top_k_overlap"]
 
 
 def _test_attributions(run, dataset, split):
@@ -29,7 +37,28 @@ def _faithfulness(estimator, X, y, attributions, classes, seed):
     return table.reset_index().assign(seed=seed)
 
 
-def run_attribution(runs, dataset, splits, *, n_jobs=None):
+def _explained_rows(y, n_rows, seed):
+    """Positions of the rows the methods explain: defective rows first (at
+    most half of ``n_rows``), then defect-free ones, drawn with ``seed``."""
+    rng = np.random.default_rng(seed)
+    labels = y.to_numpy()
+    defective = np.flatnonzero(labels != 0)
+    normal = np.flatnonzero(labels == 0)
+    defective = rng.permutation(defective)[: n_rows // 2]
+    normal = rng.permutation(normal)[: n_rows - len(defective)]
+    return np.sort(np.concatenate([defective, normal]))
+
+
+def _explanations(estimator, X, y, prior, seed):
+    """The explanation methods compared on one seed's test rows."""
+    table = explanation_comparison(
+        estimator, X, y.to_numpy(), attribution_prior=prior, k=TOP_K,
+        random_state=seed,
+    ).table
+    return table.rename_axis("method").reset_index().assign(seed=seed)
+
+
+def run_attribution(runs, dataset, splits, *, n_jobs=None, explained_rows=None):
     """Compare SteelNet's attributions with the generator's ``w*`` and check
     that they are faithful.
 
@@ -55,6 +84,11 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
         Seed -> split.
     n_jobs : int, default=None
         Number of processes for the faithfulness checks.
+    explained_rows : int, default=None
+        Test rows per seed in the comparison of explanation methods
+        (:func:`sksteel.metrics.explanation_comparison`: Shapley values, the
+        head, permutation importance and a random ranking); None is
+        ``EXPLAINED_ROWS``.
 
     Returns
     -------
@@ -67,10 +101,13 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
         ``faithfulness_prior`` (one row per (seed, class)) with their
         ``*_summary`` per class; ``drivers``, per defect class the share of
         its test samples (all seeds) on which each sensor has SteelNet's
-        largest attribution.
+        largest attribution; ``explanations`` (one row per (seed, method):
+        deletion-curve area, Spearman and top-2 agreement with w* on the
+        defective rows) and ``explanations_summary`` per method.
     """
     prior = dataset.attribution_prior
-    rows, per_class, checks, drivers = [], [], [], []
+    n_explained = EXPLAINED_ROWS if explained_rows is None else explained_rows
+    rows, per_class, checks, drivers, compared = [], [], [], [], []
     for run in runs:
         X, y, explained = _test_attributions(run, dataset, splits[run.seed])
         defect_classes = [c for c in prior.index if c != 0 and c in set(y)]
@@ -97,9 +134,16 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
         )
         for table in (classes, prior):
             checks.append((run.estimator, X, y, table, defect_classes, run.seed))
+        chosen = _explained_rows(y, n_explained, run.seed)
+        compared.append(
+            (run.estimator, X.iloc[chosen], y.iloc[chosen], prior, run.seed)
+        )
         top = explained[defective].idxmax(axis=1)
         drivers.append(pd.crosstab(y.to_numpy()[defective], top.to_numpy()))
     tables = parallel_map(_faithfulness, checks, n_jobs=n_jobs)
+    explanations = pd.concat(
+        parallel_map(_explanations, compared, n_jobs=n_jobs), ignore_index=True
+    )
     stacked = pd.concat(per_class)
     scores = pd.DataFrame(rows)
     faithfulness = pd.concat(tables[::2], ignore_index=True)
@@ -118,6 +162,8 @@ def run_attribution(runs, dataset, splits, *, n_jobs=None):
         faithfulness_prior=faithfulness_prior,
         faithfulness_prior_summary=_faithfulness_summary(faithfulness_prior, measures),
         drivers=counts.div(counts.sum(axis=1), axis=0),
+        explanations=explanations,
+        explanations_summary=summarise(explanations, "method", EXPLANATION_MEASURES),
     )
 
 

@@ -170,7 +170,11 @@ def steelnet_estimator(
     >>> steelnet_estimator(random_state=0, **ABLATIONS["no_physics"]).use_physics
     False
     """
-    settings = {**_EPOCHS[bool(quick)], "p_base": TRAINING_DROPOUT, **params}
+    # verbose=0: the experiments fit many models, in parallel, and report
+    # their own progress.
+    settings = {
+        **_EPOCHS[bool(quick)], "p_base": TRAINING_DROPOUT, "verbose": 0, **params
+    }
     return SteelNetClassifier(
         attribution_prior=attribution_prior, random_state=random_state, **settings
     )

@@ -443,7 +443,10 @@ def _run_experiments(config, dataset, stages):
     stages.stage("Table 1")
     table1 = run_table1(runs, dataset, splits)
     stages.stage("attribution")
-    attribution = run_attribution(steelnet_runs, dataset, splits, n_jobs=n_jobs)
+    attribution = run_attribution(
+        steelnet_runs, dataset, splits, n_jobs=n_jobs,
+        explained_rows=40 if config.quick else None,
+    )
     stages.stage("robustness")
     robustness = run_robustness(
         runs, dataset, splits, n_repeats=n_repeats, n_jobs=n_jobs, plant=True

@@ -136,6 +136,10 @@ class AttributionResults(_Fields):
     drivers : DataFrame
         Defect classes x sensors: the share of the class's test samples (all
         seeds) on which the sensor has SteelNet's largest attribution.
+    explanations, explanations_summary : DataFrame or None
+        The explanation methods compared per (seed, method), and per method
+        (:func:`sksteel.metrics.explanation_comparison`); None in results
+        built without the comparison.
 
     Examples
     --------
@@ -154,6 +158,8 @@ class AttributionResults(_Fields):
     faithfulness_prior: object
     faithfulness_prior_summary: object
     drivers: object
+    explanations: object = None
+    explanations_summary: object = None
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,14 @@
 """Kaggle submission files of predicted masks."""
 
 import csv
-import errno
 import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS, TEMP_PREFIX
+from .._atomic import write_atomically
+from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS
 from ..exceptions import DataFormatError
 from ..preprocessing import rle_decode
 
@@ -140,29 +139,13 @@ def _submission_rows(table):
 
 
 def _write_atomically(rows, path, overwrite):
-    """Write `rows` to a temporary file beside `path`, then name it `path`:
-    ``os.replace`` with `overwrite`, otherwise a hard link, which fails when
-    `path` exists (whoever created it meanwhile)."""
-    temporary = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:16]}")
-    try:
-        with open(temporary, "x", newline="", encoding="utf-8") as file:
+    """Write `rows` through the shared atomic writer: nothing is replaced
+    without `overwrite`, even a file another program created meanwhile."""
+
+    def write(temporary):
+        with open(temporary, "w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file, lineterminator="\n")
             writer.writerow(SUBMISSION_COLUMNS)
             writer.writerows(rows)
-        if overwrite:
-            os.replace(temporary, path)
-            return
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            raise FileExistsError(
-                f"{str(path)!r} was created by another program meanwhile and is "
-                "kept; pass overwrite=True to replace it."
-            ) from None
-        except OSError as error:
-            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV):
-                raise
-            with open(temporary, "rb") as source, open(path, "xb") as target:
-                target.write(source.read())  # no hard links: exclusive create
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    write_atomically(path, write, overwrite=overwrite)

@@ -246,3 +246,42 @@ def test_ceiling_trains_on_other_rows(tmp_path, monkeypatch):
     assert not set(big.frame["image_id"]) & set(small.frame["image_id"])
     assert runs[0].estimator[-1].n_iter_ > 0
     assert fit_ceiling(ReproduceConfig(data="somewhere")) is None
+
+
+def test_explanations_section_words_the_paired_deletion_areas():
+    """Check that the explanations section tabulates every method and words
+    the Shapley-minus-method deletion areas from the run: a clear gap as
+    higher, a gap inside the seed noise as noise."""
+    from sksteel.experiments._report_sections import (
+        _explanations,
+        explanation_findings,
+    )
+    from sksteel.experiments._table1 import summarise
+
+    rows = []
+    for seed, (shapley, head, random) in enumerate(
+        [(0.20, 0.11, 0.19), (0.19, 0.12, 0.21), (0.21, 0.10, 0.20)]
+    ):
+        for method, area in [("shapley", shapley), ("head", head),
+                             ("random", random)]:
+            rows.append({"method": method, "seed": seed, "deletion_area": area,
+                         "spearman": 0.5, "top_k_overlap": 0.7})
+    table = pd.DataFrame(rows)
+    attribution = SimpleNamespace(
+        explanations=table,
+        explanations_summary=summarise(
+            table, "method", ["deletion_area", "spearman", "top_k_overlap"]
+        ),
+    )
+    findings = explanation_findings(attribution)
+    assert findings["head"].mean == pytest.approx(0.09)
+    assert not findings["head"].within_noise
+    assert findings["random"].within_noise
+    results = SimpleNamespace(attribution=attribution)
+    context = SimpleNamespace(cell=lambda row, name: f"{row[name + '_mean']:.3f}")
+    blocks = _explanations(results, context)
+    (table_block,) = [block for block in blocks if block[0] == "table"]
+    assert table_block[1]["deletion area"].tolist() == ["0.200", "0.110", "0.200"]
+    (listed,) = [block for block in blocks if block[0] == "list"]
+    assert "beyond seed noise" in listed[1][0] and "within noise" in listed[1][1]
+    assert _explanations(SimpleNamespace(attribution=SimpleNamespace()), context) == []
