@@ -592,7 +592,7 @@ def _predictions(model, X, args):
             no_defect = np.array([_is_no_defect(label) for label in predicted])
             columns["intensity"] = np.where(no_defect, np.nan, _round(intensity, args))
     if hasattr(model, "explain"):
-        attribution = model.explain(X)
+        attribution = model.explain(X, method="head")  # the head: cheap, non-negative
         order = np.argsort(-attribution.to_numpy(), axis=1, kind="stable")
         weights = np.take_along_axis(attribution.to_numpy(), order, axis=1)
         names = attribution.columns.to_numpy()[order]
