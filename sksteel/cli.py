@@ -234,6 +234,15 @@ def _add_output(parser, metavar, help):
     )
 
 
+def _add_raw_text(parser):
+    """``--raw-text``: switch off the spreadsheet-safe text cells."""
+    parser.add_argument(
+        "--raw-text", action="store_true",
+        help="write text cells as they are, without the leading ' that keeps "
+        "a spreadsheet from evaluating formulas",
+    )
+
+
 def _load_model(path):
     """The model in ``path``; a pickle-based file gets advice the command
     can follow (it never loads pickles)."""
@@ -519,11 +528,7 @@ def _add_predict(subparsers):
         "--full-precision", action="store_true",
         help="write numbers with every digit instead of 6 decimals",
     )
-    parser.add_argument(
-        "--raw-text", action="store_true",
-        help="write text cells as they are, without the leading ' that keeps "
-        "a spreadsheet from evaluating formulas",
-    )
+    _add_raw_text(parser)
     _add_table_options(parser)
     parser.set_defaults(handler=_predict, interrupted="No predictions were written.")
 
@@ -856,11 +861,7 @@ def _add_recommend(subparsers):
         "--random-state", metavar="N", type=int, default=0,
         help="seed of the normal rows kept as reference (default: %(default)s)",
     )
-    parser.add_argument(
-        "--raw-text", action="store_true",
-        help="write text cells as they are, without the leading ' that keeps "
-        "a spreadsheet from evaluating formulas",
-    )
+    _add_raw_text(parser)
     _add_table_options(parser)
     parser.set_defaults(handler=_recommend, interrupted="Nothing was written.")
 
@@ -874,14 +875,7 @@ def _recommend(args, argv):
     }
     out = _check_output(args.out, args.force, inputs)
     model = _load_model(args.model)
-    features = getattr(model, "feature_names_in_", None)
-    if features is None:
-        raise DataFormatError(
-            f"The model in {str(args.model)!r} was trained without column names, "
-            "so the table's columns cannot be matched to it; train it on a "
-            "DataFrame (or with `sksteel fit`)."
-        )
-    features = list(features)
+    features = _model_features(model, args.model)
     normal = _read_table(args.normal, args=args)
     _require_columns(normal, features, args.normal, "feature")
     labels = None
