@@ -694,15 +694,20 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             **settings,
         )
 
-    def _outputs(self, X):
-        """Validated, standardised tensor of ``X`` (the top of every method)."""
-        check_is_fitted(self)
-        X = align_columns(
+    def _aligned(self, X):
+        """``X`` with the training columns by name (``missing_columns``,
+        ``extra_columns``)."""
+        return align_columns(
             self,
             X,
             missing_columns=self.missing_columns,
             extra_columns=self.extra_columns,
         )
+
+    def _outputs(self, X):
+        """Validated, standardised tensor of ``X`` (the top of every method)."""
+        check_is_fitted(self)
+        X = self._aligned(X)
         X = _validate_readings(self, X, reset=False, dtype=_FLOAT_DTYPES)
         return self._to_tensor(X)
 
@@ -799,12 +804,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             from ..inspection import shapley_values
 
             check_is_fitted(self)
-            X = align_columns(
-                self,
-                X,
-                missing_columns=self.missing_columns,
-                extra_columns=self.extra_columns,
-            )
+            X = self._aligned(X)
             values = shapley_values(self, X).values.to_numpy()
             return pd.DataFrame(values, index=index, columns=self._column_names)
         X = self._outputs(X)
