@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from ._layout import fit_labels
+
 __all__ = ["AttributionDisplay"]
 
 
@@ -112,9 +114,11 @@ class AttributionDisplay:
         import matplotlib.pyplot as plt
 
         table = self._labelled().T  # sensors down, classes across
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(
-                figsize=(1.1 * table.shape[1] + 3.0, 0.42 * table.shape[0] + 1.2)
+                figsize=(1.1 * table.shape[1] + 3.0, 0.42 * table.shape[0] + 1.2),
+                layout="constrained",
             )
         values = table.to_numpy()
         self.im_ = ax.imshow(values, cmap=cmap, aspect="auto", vmin=0.0, vmax=vmax)
@@ -136,6 +140,7 @@ class AttributionDisplay:
         if colorbar:
             ax.figure.colorbar(self.im_, ax=ax, fraction=0.05)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod

@@ -5,6 +5,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ._attribution import _final_step
+from ._layout import fit_labels
 
 __all__ = ["TrainingHistoryDisplay"]
 
@@ -116,7 +117,8 @@ class TrainingHistoryDisplay:
                     f"{list(frame.columns)!r}."
                 )
             frame = frame[list(keys)]
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(figsize=(6.0, 4.0))
         losses = [c for c in frame.columns if "loss" in c]
         scores = [c for c in frame.columns if "loss" not in c]
@@ -150,6 +152,7 @@ class TrainingHistoryDisplay:
         if self.name is not None:
             ax.set_title(self.name)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import CLASS_NAMES, DEFECT_CLASSES, ENCODED_COLUMNS, IMAGE_SHAPE
+from ._layout import fit_labels
 
 __all__ = ["MaskDisplay"]
 
@@ -107,7 +108,8 @@ class MaskDisplay:
             )
         predicted = _check_masks(self.predicted_masks, "predicted_masks")
         true = _check_masks(self.true_masks, "true_masks")
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(figsize=(12.0, 2.4))
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
         for c, colour in enumerate(_COLOURS):
@@ -134,6 +136,7 @@ class MaskDisplay:
         title.append("filled: predicted, outlined: true")
         ax.set_title("; ".join(title), fontsize=9)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from .._schema import SENSORS
+from ._layout import fit_labels
 
 __all__ = ["RecommendationDisplay"]
 
@@ -132,7 +133,8 @@ class RecommendationDisplay:
         span = _spans(np.asarray(self.feasible, dtype=float).reshape(n, 2),
                       normal, current, recommended)
         units = [""] * n if self.units is None else [f" {u}" for u in self.units]
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(figsize=(6.0, 1.0 + 0.7 * max(n, 1)))
 
         def where(values, k):
@@ -170,6 +172,7 @@ class RecommendationDisplay:
                 title += f" -> {self.probability_after:.2f}"
             ax.set_title(title)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..metrics import robustness_auc, robustness_curve
+from ._layout import fit_labels
 
 __all__ = ["RobustnessCurveDisplay"]
 
@@ -89,7 +90,8 @@ class RobustnessCurveDisplay:
         rates = np.asarray(self.rates, dtype=float)
         scores = np.asarray(self.scores, dtype=float)
         self.auc_ = robustness_auc(rates, scores)
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(figsize=(5.5, 4.0))
         name = self.name if name is None else name
         label = f"area {self.auc_:.3f}"
@@ -108,6 +110,7 @@ class RobustnessCurveDisplay:
         ax.set_ylabel(self.metric)
         ax.legend(loc="lower left", fontsize=8)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod

@@ -5,6 +5,7 @@ import pandas as pd
 
 from ..inspection import shapley_values
 from ..metrics import deletion_curve
+from ._layout import fit_labels
 
 __all__ = ["DeletionCurveDisplay", "ShapleyDisplay", "ShapleySummaryDisplay"]
 
@@ -135,7 +136,8 @@ class ShapleyDisplay:
             _MISSING if gone else (_UP if v >= 0 else _DOWN)
             for v, gone in zip(shown, missing_shown)
         ]
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(figsize=(6.0, 0.4 * len(shown) + 1.5))
         positions = np.arange(len(shown))[::-1]
         self.bars_ = ax.barh(positions, shown, left=starts, color=colours, height=0.6)
@@ -156,6 +158,7 @@ class ShapleyDisplay:
             ax.set_title(f"Shapley values of {explained}")
         ax.margins(x=0.12)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod
@@ -338,7 +341,8 @@ class ShapleySummaryDisplay:
             else pd.DataFrame(self.readings).astype(float).to_numpy()
         )
         self.classes_ = np.unique(classes)
-        if axes is None:
+        created = axes is None
+        if created:
             _, axes = plt.subplots(
                 1, len(self.classes_), figsize=(4.8 * len(self.classes_), 4.5),
                 squeeze=False, sharex=True, layout="constrained",
@@ -360,6 +364,7 @@ class ShapleySummaryDisplay:
             label="reading (rank in column)",
         )
         self.axes_, self.figure_ = axes, axes[0].figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @staticmethod
@@ -536,7 +541,8 @@ class DeletionCurveDisplay:
         k = np.asarray(self.k, dtype=float)
         drops = np.asarray(self.drops, dtype=float)
         self.area_ = float(drops[k >= 1].mean()) if (k >= 1).any() else 0.0
-        if ax is None:
+        created = ax is None
+        if created:
             _, ax = plt.subplots(figsize=(5.5, 4.0))
         name = self.name if name is None else name
         label = f"area {self.area_:.3f}"
@@ -548,6 +554,7 @@ class DeletionCurveDisplay:
         ax.set_ylabel("drop of the explained output")
         ax.legend(loc="lower right", fontsize=8)
         self.ax_, self.figure_ = ax, ax.figure
+        fit_labels(self.figure_, resize=created)
         return self
 
     @classmethod

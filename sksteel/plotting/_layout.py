@@ -1,0 +1,139 @@
+"""Room for long names: the Displays' figures are sized by their labels.
+
+Sensor names from a plant historian or a ``ColumnTransformer``
+(``remainder__surface_cleanliness_index_percent``) are long. The Displays
+keep them whole and call :func:`fit_labels` after drawing: it rotates
+crowded labels of a horizontal axis, wraps titles wider than the room
+above their axes, and, for a figure the Display created, uses constrained
+layout and grows the figure by the labels' measured extent, so that every
+label lies inside the figure and each axes keeps at least
+``MIN_AXES_INCHES`` to draw in.
+"""
+
+import textwrap
+import warnings
+
+import numpy as np
+
+#: Smallest (width, height) in inches an axes keeps once its labels have room.
+MIN_AXES_INCHES = (2.0, 1.2)
+
+#: Rotation, in degrees, of x tick labels that would overlap when horizontal.
+CROWDED_ROTATION = 35
+
+#: Times the figure is grown and laid out again until its labels fit.
+_MAX_ROUNDS = 4
+
+
+def fit_labels(figure, *, resize=True):
+    """Lay out ``figure`` so that its tick labels, titles and legends fit.
+
+    Parameters
+    ----------
+    figure : matplotlib Figure
+        The drawn figure.
+    resize : bool, default=True
+        Whether the figure may change: constrained layout and a larger size.
+        False for axes the caller passed in, whose labels are only rotated
+        and whose titles are only wrapped.
+
+    Returns
+    -------
+    figure : matplotlib Figure
+        The same figure.
+    """
+    renderer = figure.canvas.get_renderer()
+    if resize and figure.get_layout_engine() is None:
+        figure.set_layout_engine("constrained")
+    with warnings.catch_warnings():
+        # Constrained layout warns while the figure is still too small.
+        warnings.simplefilter("ignore", UserWarning)
+        for _ in range(_MAX_ROUNDS):
+            figure.draw_without_rendering()
+            changed = _rotate_crowded(figure, renderer)
+            changed |= _wrap_titles(figure, renderer)
+            grow = _shortfall(figure, renderer) if resize else np.zeros(2)
+            if not changed and not grow.any():
+                break
+            figure.set_size_inches(figure.get_size_inches() + grow)
+    return figure
+
+
+def _main_axes(figure):
+    """The axes that draw data: no colour bars, one of each twin pair."""
+    seen, axes = set(), []
+    for ax in figure.axes:
+        key = tuple(np.round(ax.get_position().bounds, 6))
+        if hasattr(ax, "_colorbar") or key in seen:
+            continue
+        seen.add(key)
+        axes.append(ax)
+    return axes
+
+
+def _rotate_crowded(figure, renderer):
+    """Rotate x tick labels wider than their tick spacing; True if any."""
+    changed = False
+    for ax in _main_axes(figure):
+        labels = [t for t in ax.get_xticklabels() if t.get_text()]
+        if len(labels) < 2 or labels[0].get_rotation() != 0:
+            continue
+        spacing = ax.get_window_extent(renderer).width / len(labels)
+        widest = max(t.get_window_extent(renderer).width for t in labels)
+        if widest > 0.9 * spacing:
+            ax.tick_params(axis="x", labelrotation=CROWDED_ROTATION)
+            for text in ax.get_xticklabels():
+                text.set_horizontalalignment("right")
+                text.set_rotation_mode("anchor")
+            changed = True
+    return changed
+
+
+def _wrap_titles(figure, renderer):
+    """Wrap each axes title to the room the figure has around its centre;
+    True if any changed."""
+    changed = False
+    width = figure.bbox.width
+    for ax in figure.axes:
+        title = ax.title
+        if not title.get_text():
+            continue
+        box = title.get_window_extent(renderer)
+        centre = (box.x0 + box.x1) / 2.0
+        room = 2.0 * min(centre, width - centre) * 0.95
+        if box.width <= room:
+            continue
+        text = " ".join(title.get_text().split("\n"))
+        longest = max(len(line) for line in title.get_text().split("\n"))
+        per_char = box.width / max(longest, 1)
+        wrapped = textwrap.fill(
+            text, max(int(room / per_char), 8), break_long_words=True
+        )
+        if wrapped != title.get_text():
+            title.set_text(wrapped)
+            changed = True
+    return changed
+
+
+def _shortfall(figure, renderer):
+    """Inches to add to the figure's (width, height): the labels' overflow
+    plus what the axes lack of ``MIN_AXES_INCHES``."""
+    dpi = figure.dpi
+    width, height = figure.get_size_inches()
+    box = figure.get_tightbbox(renderer)  # in inches
+    overflow = np.array([
+        max(0.0, -box.x0) + max(0.0, box.x1 - width),
+        max(0.0, -box.y0) + max(0.0, box.y1 - height),
+    ])
+    axes = _main_axes(figure)
+    sizes = np.array([
+        (ax.get_window_extent(renderer).width / dpi,
+         ax.get_window_extent(renderer).height / dpi)
+        for ax in axes
+    ]).reshape(-1, 2)
+    lacking = np.clip(np.asarray(MIN_AXES_INCHES) - sizes, 0.0, None)
+    columns = len({round(ax.get_position().x0, 3) for ax in axes})
+    rows = len({round(ax.get_position().y0, 3) for ax in axes})
+    lacking = lacking.max(axis=0, initial=0.0) * np.array([columns, rows])
+    grow = overflow + lacking
+    return np.where(grow > 0.01, grow + 0.1, 0.0)
