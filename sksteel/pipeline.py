@@ -4,7 +4,8 @@
 :class:`~imblearn.pipeline.Pipeline` (samplers such as
 :class:`~sksteel.sampling.ModalityDropout` act during ``fit`` only) that
 also exposes the final estimator's ``explain`` and ``predict_intensity``,
-applying the preceding steps first, as ``predict`` does.
+applying the preceding steps first, as ``predict`` does, and ``recommend``,
+which searches setpoint changes in the raw input space of the pipeline.
 """
 
 from imblearn.pipeline import Pipeline
@@ -25,13 +26,18 @@ def _final_estimator_has(method):
 
 
 class SteelNetPipeline(Pipeline):
-    """An imbalanced-learn pipeline with ``explain`` and ``predict_intensity``.
+    """An imbalanced-learn pipeline with ``explain``, ``predict_intensity``
+    and ``recommend``.
 
     Calling ``pipe[-1].explain(X_raw)`` on the raw input of a pipeline is
-    wrong as soon as a step transforms the columns; these methods transform
-    ``X`` through every step but the last (skipping samplers, as
-    ``predict`` does) and then call the last step's method. They exist when
-    the last step has them.
+    wrong as soon as a step transforms the columns; ``explain`` and
+    ``predict_intensity`` transform ``X`` through every step but the last
+    (skipping samplers, as ``predict`` does) and then call the last step's
+    method. They exist when the last step has them. ``recommend`` exists
+    when the last step has ``predict_proba``: it runs a
+    :class:`~sksteel.recommend.SetpointRecommender` on the whole pipeline,
+    so that setpoints, bounds and actionable columns are in the raw input's
+    columns and units.
 
     Parameters
     ----------
@@ -111,6 +117,74 @@ class SteelNetPipeline(Pipeline):
             self._transform_front(X), **params
         )
 
+    @available_if(_final_estimator_has("predict_proba"))
+    def recommend(self, X, X_normal, y_normal=None, **params):
+        """Recommend setpoint changes of the raw readings ``X``.
+
+        A :class:`~sksteel.recommend.SetpointRecommender` is fitted on the
+        rows of normal operation ``X_normal`` with this pipeline as its
+        estimator, so it searches in the raw input space: the columns of
+        ``X``, their engineering units, and ``bounds`` and ``actionable``
+        keyed by the raw column names. The preceding steps are applied each
+        time the pipeline scores a candidate. Equivalent to
+        ``SetpointRecommender(pipe, **params).fit(X_normal, y_normal)
+        .recommend(X)``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Current raw readings (NaN = missing reading, which stays NaN).
+        X_normal : DataFrame or array-like of shape (n_normal, n_features)
+            Raw rows of normal operation, with the columns of ``X``, whose
+            values the search tries.
+        y_normal : array-like of shape (n_normal,), default=None
+            If given, only the rows of ``X_normal`` labelled as the target
+            class are used.
+        **params : dict
+            Parameters of :class:`~sksteel.recommend.SetpointRecommender`
+            (``target``, ``actionable``, ``bounds``, ``max_changes``, ...).
+
+        Returns
+        -------
+        result : :class:`~sklearn.utils.Bunch`
+            The result of
+            :meth:`SetpointRecommender.recommend
+            <sksteel.recommend.SetpointRecommender.recommend>`, with one
+            more key, ``recommender``: the fitted recommender (for
+            :meth:`RecommendationDisplay.from_recommendation
+            <sksteel.plotting.RecommendationDisplay.from_recommendation>`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from sklearn.impute import SimpleImputer
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from sksteel.pipeline import make_pipeline
+        >>> rng = np.random.default_rng(0)
+        >>> X = pd.DataFrame(rng.uniform(0, 10, (300, 2)), columns=["a", "b"])
+        >>> y = np.where(X["a"] > 5, "bad", "good")
+        >>> pipe = make_pipeline(
+        ...     SimpleImputer(), StandardScaler(), LogisticRegression()
+        ... ).fit(X, y)
+        >>> result = pipe.recommend(
+        ...     pd.DataFrame({"a": [8.0], "b": [np.nan]}), X, y,
+        ...     target="good", actionable=["a"], bounds={"a": (0, 10)},
+        ... )
+        >>> bool(result.valid[0]), bool(result.setpoints["a"][0] <= 5)
+        (True, True)
+        >>> bool(np.isnan(result.setpoints["b"][0]))
+        True
+        """
+        from .recommend import SetpointRecommender
+
+        check_is_fitted(self)
+        recommender = SetpointRecommender(self, **params).fit(X_normal, y_normal)
+        result = recommender.recommend(X)
+        result.recommender = recommender
+        return result
+
     def _transform_front(self, X):
         """``X`` through every transformer before the last step; samplers
         and ``"passthrough"`` steps are skipped."""
@@ -124,7 +198,8 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
     """Build a :class:`SteelNetPipeline`, naming the steps after their class.
 
     The drop-in for :func:`imblearn.pipeline.make_pipeline` (and scikit-learn's)
-    whose result also has ``explain`` and ``predict_intensity``.
+    whose result also has ``explain``, ``predict_intensity`` and
+    ``recommend``.
 
     Parameters
     ----------

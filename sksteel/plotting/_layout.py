@@ -121,16 +121,22 @@ def _shortfall(figure, renderer):
     dpi = figure.dpi
     width, height = figure.get_size_inches()
     box = figure.get_tightbbox(renderer)  # in inches
-    overflow = np.array([
-        max(0.0, -box.x0) + max(0.0, box.x1 - width),
-        max(0.0, -box.y0) + max(0.0, box.y1 - height),
-    ])
+    overflow = np.array(
+        [
+            max(0.0, -box.x0) + max(0.0, box.x1 - width),
+            max(0.0, -box.y0) + max(0.0, box.y1 - height),
+        ]
+    )
     axes = _main_axes(figure)
-    sizes = np.array([
-        (ax.get_window_extent(renderer).width / dpi,
-         ax.get_window_extent(renderer).height / dpi)
-        for ax in axes
-    ]).reshape(-1, 2)
+    sizes = np.array(
+        [
+            (
+                ax.get_window_extent(renderer).width / dpi,
+                ax.get_window_extent(renderer).height / dpi,
+            )
+            for ax in axes
+        ]
+    ).reshape(-1, 2)
     lacking = np.clip(np.asarray(MIN_AXES_INCHES) - sizes, 0.0, None)
     columns = len({round(ax.get_position().x0, 3) for ax in axes})
     rows = len({round(ax.get_position().y0, 3) for ax in axes})

@@ -78,7 +78,8 @@ def test_attribution_display_fits_long_names():
     rng = np.random.default_rng(0)
     values = pd.DataFrame(
         rng.dirichlet(np.ones(len(LONG)), size=len(LONG_CLASSES)),
-        index=LONG_CLASSES, columns=LONG,
+        index=LONG_CLASSES,
+        columns=LONG,
     )
     display = AttributionDisplay(values).plot(title="attribution of " + LONG[0])
     assert_inside(display.figure_)
@@ -109,8 +110,11 @@ def test_names_fit_on_axes_the_caller_passes():
 
 def test_shapley_display_fits_long_names():
     display = ShapleyDisplay(
-        values=[0.2, -0.1, 0.05, 0.0], base_value=0.4, prediction=0.55,
-        feature_names=LONG, readings=[1.0, 2.0, 3.0, np.nan],
+        values=[0.2, -0.1, 0.05, 0.0],
+        base_value=0.4,
+        prediction=0.55,
+        feature_names=LONG,
+        readings=[1.0, 2.0, 3.0, np.nan],
         target=LONG_CLASSES[1],
     ).plot()
     assert_inside(display.figure_)
@@ -133,28 +137,36 @@ def test_deletion_curve_display_fits_long_names():
 
 def test_robustness_curve_display_fits_long_names():
     display = RobustnessCurveDisplay(
-        rates=[0.0, 0.2, 0.5], scores=[0.9, 0.8, 0.6], metric=LONG[1],
+        rates=[0.0, 0.2, 0.5],
+        scores=[0.9, 0.8, 0.6],
+        metric=LONG[1],
         name=" ".join(LONG[:2]),
     ).plot()
     assert_inside(display.figure_)
 
 
 def test_training_history_display_fits_long_names():
-    history = pd.DataFrame({
-        "epoch": [1, 2, 3],
-        "train_loss": [1.0, 0.6, 0.5],
-        "valid_loss": [0.9, 0.7, 0.72],
-        f"valid_{LONG[0]}": [0.80, 0.86, 0.85],
-    })
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2, 3],
+            "train_loss": [1.0, 0.6, 0.5],
+            "valid_loss": [0.9, 0.7, 0.72],
+            f"valid_{LONG[0]}": [0.80, 0.86, 0.85],
+        }
+    )
     display = TrainingHistoryDisplay(history, name=LONG[1] + " " + LONG[0]).plot()
     assert_inside(display.figure_)
 
 
 def test_recommendation_display_fits_long_names():
     display = RecommendationDisplay(
-        sensors=LONG[:3], current=[62.0, 1.0, 5.0], recommended=[96.5, 2.0, 4.0],
+        sensors=LONG[:3],
+        current=[62.0, 1.0, 5.0],
+        recommended=[96.5, 2.0, 4.0],
         feasible=[(0.0, 100.0), (0.0, 5.0), (0.0, 10.0)],
-        probability_before=0.02, probability_after=0.91, target=LONG_CLASSES[1],
+        probability_before=0.02,
+        probability_after=0.91,
+        target=LONG_CLASSES[1],
     ).plot()
     assert_inside(display.figure_)
 
