@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..metrics import robustness_auc, robustness_curve
+from ._curves import draw_scored_curve
 from ._layout import fit_labels
 
 __all__ = ["RobustnessCurveDisplay"]
@@ -85,20 +86,13 @@ class RobustnessCurveDisplay:
             This object, with ``auc_``, ``line_``, ``band_``, ``ax_`` and
             ``figure_``.
         """
-        import matplotlib.pyplot as plt
-
         rates = np.asarray(self.rates, dtype=float)
         scores = np.asarray(self.scores, dtype=float)
         self.auc_ = robustness_auc(rates, scores)
-        created = ax is None
-        if created:
-            _, ax = plt.subplots(figsize=(5.5, 4.0))
-        name = self.name if name is None else name
-        label = f"area {self.auc_:.3f}"
-        if name is not None:
-            label = f"{name} ({label})"
-        kwargs.setdefault("marker", "o")
-        (self.line_,) = ax.plot(rates, scores, label=label, **kwargs)
+        ax, self.line_, created = draw_scored_curve(
+            ax, rates, scores, area=self.auc_,
+            name=self.name if name is None else name, **kwargs,
+        )
         self.band_ = None
         if band and self.scores_std is not None:
             std = np.asarray(self.scores_std, dtype=float)

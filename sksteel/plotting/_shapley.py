@@ -5,12 +5,23 @@ import pandas as pd
 
 from ..inspection import shapley_values
 from ..metrics import deletion_curve
+from ._curves import draw_scored_curve
 from ._layout import fit_labels
 
 __all__ = ["DeletionCurveDisplay", "ShapleyDisplay", "ShapleySummaryDisplay"]
 
 #: Colours of readings that raise / lower the explained output.
 _UP, _DOWN, _MISSING = "#d62728", "#1f77b4", "#bbbbbb"
+
+
+def _as_frame(X):
+    """X as a DataFrame (an array gets positions as index and columns)."""
+    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+
+
+def _in_kind_of(X, rows):
+    """Rows of ``_as_frame(X)`` in the kind of X: a DataFrame, or an array."""
+    return rows if isinstance(X, pd.DataFrame) else rows.to_numpy()
 
 
 def _row_of(result, row):
@@ -186,7 +197,7 @@ class ShapleyDisplay:
         position = _row_of(result, row)
         readings = None
         if X is not None:
-            frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+            frame = _as_frame(X)
             if len(frame) != len(result.values):
                 raise ValueError(
                     f"`X` must be the {len(result.values)} explained rows; got "
@@ -253,13 +264,13 @@ class ShapleyDisplay:
         >>> len(display.bars_)
         4
         """
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        frame = _as_frame(X)
         if row not in frame.index:
             raise ValueError(f"`row` {row!r} is not a label of X's index.")
         one = frame.loc[[row]]
-        data = one if isinstance(X, pd.DataFrame) else one.to_numpy()
         result = shapley_values(
-            estimator, data, target=target, response_method=response_method
+            estimator, _in_kind_of(X, one), target=target,
+            response_method=response_method,
         )
         result.values.index = one.index
         for key in ("base_values", "predictions", "target"):
@@ -461,13 +472,12 @@ class ShapleySummaryDisplay:
             result = shapley_values(estimator, X)
             return cls.from_values(result, X, axes=axes, **kwargs)
         y = np.asarray(y)
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        frame = _as_frame(X)
         values = None
         for label in np.unique(y):
             where = np.flatnonzero(y == label)
             rows = frame.iloc[where]
-            data = rows if isinstance(X, pd.DataFrame) else rows.to_numpy()
-            part = shapley_values(estimator, data, target=label).values
+            part = shapley_values(estimator, _in_kind_of(X, rows), target=label).values
             if values is None:
                 values = pd.DataFrame(np.nan, index=frame.index, columns=part.columns)
             values.iloc[where] = part.to_numpy()
@@ -536,20 +546,13 @@ class DeletionCurveDisplay:
         display : DeletionCurveDisplay
             This object, with ``area_``, ``line_``, ``ax_`` and ``figure_``.
         """
-        import matplotlib.pyplot as plt
-
         k = np.asarray(self.k, dtype=float)
         drops = np.asarray(self.drops, dtype=float)
         self.area_ = float(drops[k >= 1].mean()) if (k >= 1).any() else 0.0
-        created = ax is None
-        if created:
-            _, ax = plt.subplots(figsize=(5.5, 4.0))
-        name = self.name if name is None else name
-        label = f"area {self.area_:.3f}"
-        if name is not None:
-            label = f"{name} ({label})"
-        kwargs.setdefault("marker", "o")
-        (self.line_,) = ax.plot(k, drops, label=label, **kwargs)
+        ax, self.line_, created = draw_scored_curve(
+            ax, k, drops, area=self.area_, name=self.name if name is None else name,
+            **kwargs,
+        )
         ax.set_xlabel("top-k readings made missing")
         ax.set_ylabel("drop of the explained output")
         ax.legend(loc="lower right", fontsize=8)
