@@ -117,8 +117,7 @@ class AttributionDisplay:
         created = ax is None
         if created:
             _, ax = plt.subplots(
-                figsize=(1.1 * table.shape[1] + 3.0, 0.42 * table.shape[0] + 1.2),
-                layout="constrained",
+                figsize=(1.1 * table.shape[1] + 3.0, 0.42 * table.shape[0] + 1.2)
             )
         values = table.to_numpy()
         self.im_ = ax.imshow(values, cmap=cmap, aspect="auto", vmin=0.0, vmax=vmax)

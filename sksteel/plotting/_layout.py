@@ -4,10 +4,10 @@ Sensor names from a plant historian or a ``ColumnTransformer``
 (``remainder__surface_cleanliness_index_percent``) are long. The Displays
 keep them whole and call :func:`fit_labels` after drawing: it rotates
 crowded labels of a horizontal axis, wraps titles wider than the room
-above their axes, and, for a figure the Display created, uses constrained
-layout and grows the figure by the labels' measured extent, so that every
-label lies inside the figure and each axes keeps at least
-``MIN_AXES_INCHES`` to draw in.
+above their axes, and, for a figure the Display created, lays it out
+(tight layout, or the constrained layout it was made with) and grows it by
+the labels' measured extent, so that every label lies inside the figure and
+each axes keeps at least ``MIN_AXES_INCHES`` to draw in.
 """
 
 import textwrap
@@ -33,7 +33,7 @@ def fit_labels(figure, *, resize=True):
     figure : matplotlib Figure
         The drawn figure.
     resize : bool, default=True
-        Whether the figure may change: constrained layout and a larger size.
+        Whether the figure may change: its layout and a larger size.
         False for axes the caller passed in, whose labels are only rotated
         and whose titles are only wrapped.
 
@@ -42,13 +42,21 @@ def fit_labels(figure, *, resize=True):
     figure : matplotlib Figure
         The same figure.
     """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
     renderer = figure.canvas.get_renderer()
-    if resize and figure.get_layout_engine() is None:
-        figure.set_layout_engine("constrained")
+    # A figure made with constrained layout keeps it; the others get a
+    # one-off tight layout, so that a later ``tight_layout()`` of the
+    # caller's changes nothing and warns of nothing.
+    tight = resize and not isinstance(
+        figure.get_layout_engine(), ConstrainedLayoutEngine
+    )
     with warnings.catch_warnings():
-        # Constrained layout warns while the figure is still too small.
+        # The layouts warn while the figure is still too small.
         warnings.simplefilter("ignore", UserWarning)
         for _ in range(_MAX_ROUNDS):
+            if tight:
+                figure.tight_layout()
             figure.draw_without_rendering()
             changed = _rotate_crowded(figure, renderer)
             changed |= _wrap_titles(figure, renderer)

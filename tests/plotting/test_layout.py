@@ -178,3 +178,20 @@ def test_mask_display_fits_a_long_title():
     display = MaskDisplay(np.zeros((256, 1600)), true, true, name=name).plot()
     assert_inside(display.figure_)
     assert name in display.ax_.get_title().replace("\n", "")
+
+
+def test_a_later_tight_layout_changes_nothing_and_is_silent():
+    """Check that the caller's usual ``tight_layout()`` after a Display neither
+    warns (the layout engine is not switched) nor cuts a name again."""
+    import warnings
+
+    display = RecommendationDisplay(
+        sensors=LONG[:2],
+        current=[62.0, 1.0],
+        recommended=[96.5, 2.0],
+        feasible=[(0.0, 100.0), (0.0, 5.0)],
+    ).plot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        display.figure_.tight_layout()
+    assert_inside(display.figure_)
