@@ -7,7 +7,8 @@ crowded labels of a horizontal axis, wraps titles wider than the room
 above their axes, and, for a figure the Display created, lays it out
 (tight layout, or the constrained layout it was made with) and grows it by
 the labels' measured extent, so that every label lies inside the figure and
-each axes keeps at least ``MIN_AXES_INCHES`` to draw in.
+each axes keeps ``KEEP_AXES_SHARE`` of the size it had before (at least
+``MIN_AXES_INCHES``) to draw in. Titles then wrap into that width.
 """
 
 import textwrap
@@ -17,6 +18,9 @@ import numpy as np
 
 #: Smallest (width, height) in inches an axes keeps once its labels have room.
 MIN_AXES_INCHES = (2.0, 1.2)
+
+#: Share of its size before the layout that an axes keeps, at least.
+KEEP_AXES_SHARE = 0.75
 
 #: Rotation, in degrees, of x tick labels that would overlap when horizontal.
 CROWDED_ROTATION = 35
@@ -51,20 +55,37 @@ def fit_labels(figure, *, resize=True):
     tight = resize and not isinstance(
         figure.get_layout_engine(), ConstrainedLayoutEngine
     )
+    wanted = np.maximum(MIN_AXES_INCHES, KEEP_AXES_SHARE * _sizes(figure, renderer))
+    # Titles wrap into the width the other labels made; they do not widen
+    # the figure, so they stay out of the rounds.
+    titles = [ax.title for ax in figure.axes if ax.title.get_visible()]
+    for title in titles:
+        title.set_visible(False)
     with warnings.catch_warnings():
         # The layouts warn while the figure is still too small.
         warnings.simplefilter("ignore", UserWarning)
         for _ in range(_MAX_ROUNDS):
-            if tight:
-                figure.tight_layout()
-            figure.draw_without_rendering()
+            _lay_out(figure, tight)
             changed = _rotate_crowded(figure, renderer)
-            changed |= _wrap_titles(figure, renderer)
-            grow = _shortfall(figure, renderer) if resize else np.zeros(2)
+            grow = _shortfall(figure, renderer, wanted) if resize else np.zeros(2)
             if not changed and not grow.any():
                 break
             figure.set_size_inches(figure.get_size_inches() + grow)
+        for title in titles:
+            title.set_visible(True)
+        _lay_out(figure, tight)
+        for _ in range(2):  # a wrapped title moves the axes a little
+            if not _wrap_titles(figure, renderer):
+                break
+            _lay_out(figure, tight)
     return figure
+
+
+def _lay_out(figure, tight):
+    """Apply the figure's layout and place its ticks."""
+    if tight:
+        figure.tight_layout()
+    figure.draw_without_rendering()
 
 
 def _main_axes(figure):
@@ -123,10 +144,15 @@ def _wrap_titles(figure, renderer):
     return changed
 
 
-def _shortfall(figure, renderer):
+def _sizes(figure, renderer):
+    """(width, height) in inches of each main axes, one row each."""
+    boxes = [ax.get_window_extent(renderer) for ax in _main_axes(figure)]
+    return np.array([(b.width, b.height) for b in boxes]).reshape(-1, 2) / figure.dpi
+
+
+def _shortfall(figure, renderer, wanted):
     """Inches to add to the figure's (width, height): the labels' overflow
-    plus what the axes lack of ``MIN_AXES_INCHES``."""
-    dpi = figure.dpi
+    plus what the axes lack of ``wanted``."""
     width, height = figure.get_size_inches()
     box = figure.get_tightbbox(renderer)  # in inches
     overflow = np.array(
@@ -136,16 +162,8 @@ def _shortfall(figure, renderer):
         ]
     )
     axes = _main_axes(figure)
-    sizes = np.array(
-        [
-            (
-                ax.get_window_extent(renderer).width / dpi,
-                ax.get_window_extent(renderer).height / dpi,
-            )
-            for ax in axes
-        ]
-    ).reshape(-1, 2)
-    lacking = np.clip(np.asarray(MIN_AXES_INCHES) - sizes, 0.0, None)
+    sizes = _sizes(figure, renderer)
+    lacking = np.clip(wanted - sizes, 0.0, None)
     columns = len({round(ax.get_position().x0, 3) for ax in axes})
     rows = len({round(ax.get_position().y0, 3) for ax in axes})
     lacking = lacking.max(axis=0, initial=0.0) * np.array([columns, rows])
