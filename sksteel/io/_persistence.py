@@ -25,10 +25,10 @@ import sklearn
 import skorch
 import torch
 from imblearn.pipeline import Pipeline as ImbalancedPipeline
-from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .. import __version__
 from .._atomic import write_atomically
+from .._sklearn_compat import StrOptions, validate_params
 from ..exceptions import ModelFileError, ModelVersionWarning, UntrustedModelError
 from ..utils import all_estimators
 
