@@ -34,7 +34,6 @@ from sksteel.preprocessing import (
     SensorFailure,
 )
 from sksteel.sampling import ModalityDropout
-from sksteel.utils import single_threaded
 
 CHEAP = {"hidden_layer_sizes": (8,), "d_token": 4, "max_epochs": 2, "random_state": 0}
 
@@ -47,13 +46,6 @@ class Doubler(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return 2 * np.asarray(X)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """Use one torch thread: the test machine's cores are shared."""
-    with single_threaded():
-        yield
 
 
 @pytest.fixture(scope="module")
