@@ -6,15 +6,14 @@ import pytest
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _one_torch_thread():
-    """Train with one torch thread: the small networks of the tests are
-    several times slower when two threads contend for two cores."""
-    import torch
+def _one_thread():
+    """Run torch, BLAS and OpenMP on one thread (the one thread-limiting
+    fixture of the suite): the small networks of the tests are several
+    times slower when two threads contend for two cores."""
+    from sksteel.utils import single_threaded
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with single_threaded():
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -22,7 +22,12 @@ from pathlib import Path
 
 from ._schema import TEMP_PREFIX
 
-__all__ = ["remove_stale_temporaries", "temporary_path", "write_atomically"]
+__all__ = [
+    "refuse_existing",
+    "remove_stale_temporaries",
+    "temporary_path",
+    "write_atomically",
+]
 
 
 def temporary_path(target):
@@ -34,6 +39,17 @@ def temporary_path(target):
         f"{uuid.uuid4().hex[:12]}-{target.name[-100:]}"
     )
     return target.with_name(name)
+
+
+def refuse_existing(target):
+    """Raise a ``FileExistsError`` naming ``target`` and the fix when it
+    exists: the early check of a Python writer called without
+    ``overwrite`` (the publication refuses a file created meanwhile)."""
+    if Path(target).exists():
+        raise FileExistsError(
+            f"{str(target)!r} already exists; pass `overwrite=True` to replace it, "
+            "or choose another path."
+        )
 
 
 def write_atomically(target, write, *, overwrite=False, before_publish=None):

@@ -44,7 +44,7 @@ _PREFIX_SEPARATOR = "__"
 
 def _constraints():
     # imported lazily so that importing this module stays cheap
-    from sklearn.utils._param_validation import Interval, StrOptions
+    from ._sklearn_compat import Interval, StrOptions
 
     rates = [
         StrOptions({"table"}),

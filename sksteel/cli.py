@@ -43,13 +43,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.utils._param_validation import InvalidParameterError
 
 from . import __version__, exceptions
 from ._outputs import check_output as _check_output
 from ._outputs import spreadsheet_safe as _spreadsheet_safe
 from ._outputs import write_output as _write_output
 from ._schema import CLASS_NAMES, SENSOR_NAMES
+from ._sklearn_compat import InvalidParameterError
 from .exceptions import DataFormatError, NotFittedError
 from .io import read_table_csv
 

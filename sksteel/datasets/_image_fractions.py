@@ -11,10 +11,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import ENCODED_COLUMNS, FRACTION_COLUMNS
+from .._sklearn_compat import InvalidParameterError
 from ..exceptions import DataFormatError
 from ..preprocessing import RLEDecoder
 

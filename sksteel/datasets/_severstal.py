@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .._paths import check_under_root, resolve_dir
 from .._schema import CLASS_NAMES, DEFECT_CLASSES, ENCODED_COLUMNS, IMAGE_SHAPE
+from .._sklearn_compat import StrOptions, validate_params
 from ..exceptions import DataFormatError, ImageReadError, MissingImagesWarning
 
 __all__ = ["load_severstal"]

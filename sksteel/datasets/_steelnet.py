@@ -13,12 +13,6 @@ from imblearn.under_sampling import RandomUnderSampler
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 
 from .._schema import (
     CLASS_NAMES,
@@ -27,6 +21,7 @@ from .._schema import (
     INTENSITY_WEIGHTS,
     SENSOR_NAMES,
 )
+from .._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from ..exceptions import DataFormatError, MissingImagesWarning
 from ..preprocessing import IntensityScorer, ProcessParameterSynthesizer, RLEDecoder
 from ._image_fractions import (

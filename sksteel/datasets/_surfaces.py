@@ -10,7 +10,6 @@ from numbers import Integral, Real
 import numpy as np
 from PIL import Image
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
@@ -26,6 +25,7 @@ from .._cache import (
     write_manifest,
 )
 from .._schema import DEFECT_CLASSES
+from .._sklearn_compat import Interval, validate_params
 from ..exceptions import DataCacheError
 from ..preprocessing import rle_encode
 from ._base import get_data_home

@@ -5,9 +5,9 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import HasMethods, Interval, validate_params
 from ..exceptions import DataFormatError
 from ._shapley import _as_frame, shapley_values
 

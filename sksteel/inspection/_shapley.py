@@ -13,14 +13,9 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 from sklearn.utils.validation import check_is_fitted
 
+from .._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from .._validation import _refuse_infinity
 from ..exceptions import DataFormatError, NaNUnsupportedError
 

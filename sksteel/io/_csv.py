@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
-from sklearn.utils._param_validation import StrOptions, validate_params
 
+from .._sklearn_compat import StrOptions, validate_params
 from ..exceptions import DataFormatError
 
 __all__ = ["read_table_csv"]
@@ -332,6 +332,10 @@ def _numeric_column(column, path, decimal):
     else:
         text = column if decimal == "." else column.str.replace(",", ".", regex=False)
         values = pd.to_numeric(text, errors="coerce").astype(np.float64)
+        # pandas before 2.1 reads a number beyond the float range as NaN,
+        # later ones as inf: read it as inf whatever the version
+        unread = values.isna() & text.notna()
+        values[unread] = [_overflow(cell) for cell in text[unread]]
     not_numbers = values.isna() & column.notna()
     too_large = np.isinf(values)
     for bad, what in [(not_numbers, "numbers"), (too_large, "finite numbers")]:
@@ -342,6 +346,15 @@ def _numeric_column(column, path, decimal):
                 "Fix those cells, or leave them empty for a missing reading."
             )
     return values
+
+
+def _overflow(cell):
+    """``cell`` as +-inf when it is a number beyond the float range, else NaN."""
+    try:
+        number = float(cell)
+    except (TypeError, ValueError):
+        return np.nan
+    return number if np.isinf(number) else np.nan
 
 
 def _cells(column, bad):

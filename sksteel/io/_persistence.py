@@ -25,10 +25,10 @@ import sklearn
 import skorch
 import torch
 from imblearn.pipeline import Pipeline as ImbalancedPipeline
-from sklearn.utils._param_validation import StrOptions, validate_params
 
 from .. import __version__
-from .._atomic import write_atomically
+from .._atomic import refuse_existing, write_atomically
+from .._sklearn_compat import StrOptions, validate_params
 from ..exceptions import ModelFileError, ModelVersionWarning, UntrustedModelError
 from ..utils import all_estimators
 
@@ -216,11 +216,8 @@ def save_model(model, path, *, format="skops", overwrite=False):
     True
     """
     path = Path(path)
-    if not overwrite and path.exists():
-        raise FileExistsError(
-            f"{str(path)!r} already exists; pass `overwrite=True` to replace it, "
-            "or choose another path."
-        )
+    if not overwrite:
+        refuse_existing(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(
             f"The folder {str(path.parent)!r} does not exist; create it before "
@@ -239,13 +236,7 @@ def save_model(model, path, *, format="skops", overwrite=False):
         with zipfile.ZipFile(temporary, "a") as archive:
             archive.writestr(_METADATA, json.dumps(metadata, indent=2))
 
-    try:
-        return write_atomically(path, write, overwrite=overwrite)
-    except FileExistsError as error:
-        raise FileExistsError(
-            f"{str(path)!r} already exists; pass `overwrite=True` to replace it, "
-            "or choose another path."
-        ) from error
+    return write_atomically(path, write, overwrite=overwrite)
 
 
 @validate_params(

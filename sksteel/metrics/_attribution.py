@@ -17,12 +17,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import recall_score
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
+
+from .._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 
 __all__ = ["attribution_faithfulness", "attribution_mse"]
 

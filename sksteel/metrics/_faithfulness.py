@@ -23,15 +23,10 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.inspection import permutation_importance
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import CLASS_NAMES
+from .._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from ..inspection import shapley_values
 
 __all__ = [

@@ -5,13 +5,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    validate_params,
-)
 
+from .._sklearn_compat import HasMethods, Interval, StrOptions, validate_params
 from ..preprocessing import SensorFailure
 
 __all__ = ["robustness_auc", "robustness_curve"]

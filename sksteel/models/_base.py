@@ -10,9 +10,9 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.history import History
 
+from .._sklearn_compat import Interval, StrOptions
 from .._state import _PlainStateMixin
 from ..exceptions import DeviceUnavailableError, ModelFileError, SksteelWarning
 from ._progress import EpochLines, EpochProgressBar, print_plain

@@ -5,10 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -16,6 +15,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
 from .._sensors import FAILURE_RATES_CONSTRAINT, SENSORS_CONSTRAINT
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import _validate_readings
 from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss

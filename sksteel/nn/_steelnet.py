@@ -368,9 +368,12 @@ class SteelNet(nn.Module):
         if self.physics is not None:
             physics = self.physics(values, missing)
             z = z + self.physics_scale * self._per_member(physics)
+        # The attribution head first: the order of the heads sets the order
+        # in which backward sums their gradients into z, so changing it moves
+        # every trained weight by rounding (and can move early stopping).
+        attribution = torch.softmax(self.attribution_head(z), dim=-1)
         logits = self.class_head(z)
         intensity = self.intensity_head(z).squeeze(-1)
-        attribution = torch.softmax(self.attribution_head(z), dim=-1)
         if self.n_members > 1:
             intensity, attribution = intensity.mean(dim=1), attribution.mean(dim=1)
             if not self.training:

@@ -4,11 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import stats
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from .._schema import FRACTION_COLUMNS, INTENSITY_WEIGHTS
+from .._sklearn_compat import Interval, _check_feature_names_in, _fit_context
 from .._validation import _validate
 
 __all__ = ["INTENSITY_MEAN", "INTENSITY_STD", "IntensityScorer", "intensity_beta"]

@@ -2,14 +2,11 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils.validation import (
-    _check_feature_names_in,
-    check_array,
-    validate_data,
-)
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, validate_data
 
 from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
+from .._sklearn_compat import _check_feature_names_in, _fit_context
 from .._validation import _refuse_repeated_columns
 from ..exceptions import DataFormatError
 from ._rle import _check_shape, _decode_compiled, _flat_mask, _parse_rle

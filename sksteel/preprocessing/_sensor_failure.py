@@ -3,14 +3,8 @@
 from numbers import Real
 
 import pandas as pd
-from sklearn.base import (
-    BaseEstimator,
-    OneToOneFeatureMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._sensors import (
@@ -20,6 +14,7 @@ from .._sensors import (
     drop_readings,
     resolve_failure_rates,
 )
+from .._sklearn_compat import Interval, _fit_context
 from .._state import _PlainStateMixin
 from .._validation import _validate_readings
 

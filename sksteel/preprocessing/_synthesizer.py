@@ -7,11 +7,12 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
+from .._sklearn_compat import _check_feature_names_in, _fit_context
 from .._state import _PlainStateMixin
 from .._validation import _refuse_repeated_columns, _validate
 from ._intensity import intensity_beta

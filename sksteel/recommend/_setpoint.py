@@ -6,13 +6,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.metrics.pairwise import nan_euclidean_distances
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
+from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from .._validation import _validate_readings
 from ..exceptions import DataFormatError
 

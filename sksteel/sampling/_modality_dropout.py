@@ -7,7 +7,6 @@ import pandas as pd
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 
 from .._sensors import (
     FAILURE_RATES_CONSTRAINT,
@@ -16,6 +15,7 @@ from .._sensors import (
     drop_readings,
     resolve_failure_rates,
 )
+from .._sklearn_compat import Interval
 from .._state import _PlainStateMixin
 from .._validation import _validate_readings
 

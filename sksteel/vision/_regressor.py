@@ -8,10 +8,9 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import RegressorMixin, TransformerMixin, _fit_context, clone
+from sklearn.base import RegressorMixin, TransformerMixin, clone
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, ProgressBar
@@ -19,6 +18,7 @@ from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
 from .._schema import FRACTION_COLUMNS
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ..exceptions import DataFormatError, ImageReadWarning, NotFittedError
 from ..models._base import _BaseTorchEstimator
 from ..preprocessing import RLEDecoder

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
 from tqdm.auto import tqdm
 
 from .._schema import ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
+from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ..exceptions import DataFormatError, ImageReadWarning, RLEError
 from ..preprocessing import rle_decode, rle_encode
 from ._data import ImageDataset, check_images, image_paths

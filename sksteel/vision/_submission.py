@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._atomic import write_atomically
+from .._atomic import refuse_existing, write_atomically
 from .._schema import DEFECT_CLASSES, ENCODED_COLUMNS
 from ..exceptions import DataFormatError
 from ..preprocessing import rle_decode
@@ -77,11 +77,8 @@ def to_submission(table_or_predictions, path, *, overwrite=False):
     """
     rows = _submission_rows(table_or_predictions)
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(
-            f"{str(path)!r} already exists; pass overwrite=True to replace it, or "
-            "choose another path."
-        )
+    if not overwrite:
+        refuse_existing(path)
     _write_atomically(rows, path, overwrite)
     return path
 

@@ -15,15 +15,9 @@ from sksteel._schema import ENCODED_COLUMNS, FRACTION_COLUMNS
 from sksteel.datasets import load_severstal, make_steel_surfaces, make_steelnet_dataset
 from sksteel.exceptions import ModelFileError, UntrustedModelError
 from sksteel.io import load_model, save_model
-from sksteel.utils import all_estimators, single_threaded
+from sksteel.utils import all_estimators
 
 STEELNET = {"hidden_layer_sizes": (8,), "d_token": 4, "max_epochs": 2}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    with single_threaded():
-        yield
 
 
 @pytest.fixture(scope="module")
