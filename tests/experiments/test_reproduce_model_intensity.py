@@ -100,7 +100,7 @@ def test_cli_reproduce_model_intensity_shows_training(quick_model_run):
     """Check that the progress on stderr shows the image model's stage and
     each fold's training, then every later stage in order."""
     _, _, stderr = quick_model_run
-    assert "[1/7] data set: intensity from the image model" in stderr
+    assert "[1/8] data set: intensity from the image model" in stderr
     for fold in (1, 2):
         assert re.search(
             rf"image model, fold {fold} of 2: training DefectFractionRegressor on "
