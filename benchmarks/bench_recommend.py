@@ -68,15 +68,8 @@ SETUPS = {
     "steelnet search": ("steelnet", "search"),
     "hgb search": ("hgb", "search"),
 }
-METRICS = [
-    "validity",
-    "precision",
-    "recall",
-    "plausibility",
-    "plausible_nn",
-    "median_changes",
-    "median_cost",
-]
+#: Columns of the per-class table that are not measures.
+COUNTS = ["class", "n_rows", "n_not_actionable", "setup", "seed"]
 TARGETS = {
     "validity_min": 0.9,
     "precision_min": 0.8,
@@ -203,6 +196,11 @@ def mean_interval(values):
     return float(values.mean()), float(half / math.sqrt(values.size))
 
 
+def measures(scores):
+    """The measures of score_recommendations' per-class table, in order."""
+    return [c for c in scores.columns if c not in COUNTS]
+
+
 def summarise(scores):
     """Per set-up and class: every metric's mean and half-width over seeds."""
     rows = []
@@ -213,7 +211,7 @@ def summarise(scores):
             "n_rows": int(group["n_rows"].sum()),
             "n_not_actionable": int(group["n_not_actionable"].sum()),
         }
-        for metric in METRICS:
+        for metric in measures(scores):
             row[metric], row[f"{metric}_ci"] = mean_interval(group[metric])
         rows.append(row)
     return pd.DataFrame(rows)
@@ -224,7 +222,7 @@ def gradient_minus_search(scores):
     found = {}
     for name, group in scores.groupby("class", sort=False):
         found[name] = {}
-        for metric in METRICS:
+        for metric in measures(scores):
             d = paired_difference(
                 group, "steelnet gradient", "steelnet search", metric, by="setup"
             )
@@ -257,7 +255,7 @@ def check_targets(summary):
 def print_table(summary):
     """Mean +- half-width of each metric, per set-up and class."""
     shown = summary[["setup", "class", "n_rows", "n_not_actionable"]].copy()
-    for metric in METRICS:
+    for metric in [c.removesuffix("_ci") for c in summary if c.endswith("_ci")]:
         shown[metric] = [
             f"{m:.2f}" + ("" if not np.isfinite(h) else f" +- {h:.2f}")
             for m, h in zip(summary[metric], summary[f"{metric}_ci"])

@@ -192,6 +192,7 @@ class RecommendationDisplay:
         Returns
         -------
         display : RecommendationDisplay
+            The entry, plotted.
 
         Examples
         --------
@@ -251,17 +252,15 @@ class RecommendationDisplay:
         row : int, default=0
             Position of the row to recommend for.
         ax : matplotlib Axes, default=None
-            Axes to draw on.
+            Axes to draw on (a new figure by default).
 
         Returns
         -------
         display : RecommendationDisplay
+            The first recommendation for that row, plotted.
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np
         >>> from sklearn.ensemble import HistGradientBoostingClassifier
         >>> from sksteel.datasets import make_steelnet_dataset
         >>> from sksteel.plotting import RecommendationDisplay
