@@ -44,14 +44,18 @@ model.fit(X_train, y_train)
 # draw recommended values from, and the region a plausible point lies in.
 # The actionable sensors and their feasible ranges come from the sensor
 # table (``sksteel.datasets.SENSORS``): everything but the ambient humidity.
+# With ``method="auto"`` a SteelNet gets the gradient search (through its
+# differentiable probabilities); any other model gets the model-agnostic one.
 recommender = SetpointRecommender(model, max_changes=3, random_state=0)
 recommender.fit(X_train, y_train)
+print(recommender.method_)
 
 # %%
 # One defective row
 # -----------------
 # An inclusion row the model flags: the search changes as few sensors as
-# possible, each to a value seen in normal rows that resemble this one.
+# possible (it keeps the largest changes and optimises again), each within
+# its feasible range and, where it can, close to normal operation.
 defective = (y_test > 0).to_numpy() & (model.predict(X_test) > 0)
 inclusion = X_test[defective & (y_test == 2).to_numpy()]
 result = recommender.recommend(inclusion.iloc[[0]])

@@ -76,16 +76,18 @@ def _refuse_unknown(who, keys, given, parameter):
 class SetpointRecommender(BaseEstimator):
     """Recommend sparse, bounded setpoint changes that reach a target class.
 
-    For each row of sensor readings, a search over sets of columns changes a few
-    actionable readings, within their feasible bounds, so that a fitted
-    classifier's probability of ``target`` (by default ``"none"``, no
-    defect) reaches ``threshold``. It only calls the classifier's
-    ``predict_proba``, so it works with any estimator that has one and
-    accepts the readings (for example
-    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` or
-    :class:`~sksteel.models.SteelNetClassifier`).
+    For each row of sensor readings, a search changes a few actionable
+    readings, within their feasible bounds, so that a fitted classifier's
+    probability of ``target`` (by default ``"none"``, no defect) reaches
+    ``threshold``. Two searches exist (``method``): a model-agnostic one,
+    which only calls the classifier's ``predict_proba`` and so works with
+    any estimator that has one (for example
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`), and a
+    gradient-based one through a
+    :class:`~sksteel.models.SteelNetClassifier`'s differentiable
+    probabilities (:meth:`~sksteel.models.SteelNetClassifier.proba_tensor`).
 
-    The search moves a row towards normal operation, one more column at a
+    The model-agnostic search moves a row towards normal operation, one more column at a
     time. For a set of actionable columns with a reading, it takes the
     values of those columns from the normal rows seen in :meth:`fit` that
     are nearest to the row on the *other* columns (so the new values are
@@ -102,6 +104,16 @@ class SetpointRecommender(BaseEstimator):
     of to wherever one model's probability first crosses the threshold,
     keeps recommendations plausible and their changed sensors close to the
     true causes of a defect (see ``benchmarks/bench_recommend.py``).
+
+    The gradient search optimises the free readings of all rows at once
+    with Adam, in units of ``scale_``, on ``-log p(target)`` plus a small L1
+    cost of the changes plus a penalty on the squared nearest-normal
+    distance beyond 0.9 ``radius_`` (the plausible region learned in
+    :meth:`fit`), projecting onto the bounds after every step. A sparsity
+    step then keeps only the ``k`` largest changes (``k = 1, 2, ...,
+    max_changes``), resets the other readings and optimises again; each row
+    gets the smallest ``k`` that reaches the threshold. Changes below 0.01
+    of the scale are undone where the point stays valid.
 
     Rules kept: a missing reading (NaN) is never changed and stays NaN; a
     column that is not actionable never changes; every changed value lies
@@ -157,6 +169,16 @@ class SetpointRecommender(BaseEstimator):
         a non-actionable change makes plausible then get the reason
         "drivers not actionable: ...".
 
+    method : {"auto", "gradient", "search"}, default="auto"
+        ``"search"``: the model-agnostic search. ``"gradient"``: the
+        gradient search, for an estimator with ``proba_tensor`` (a
+        SteelNetClassifier, or a pipeline ending in one whose other steps
+        are samplers, which act during ``fit`` only) fitted on the columns
+        of X in the same order. ``"auto"``: the gradient search where it
+        applies, else the model-agnostic one. With ``n_alternatives > 1``,
+        the gradient search finds each further alternative without the
+        largest change of each earlier one.
+
     random_state : int, RandomState instance or None, default=None
         Draws the fit rows kept as the reference (the values tried and the
         plausible region) when there are more than 2,000.
@@ -181,6 +203,9 @@ class SetpointRecommender(BaseEstimator):
     reference_ : ndarray of shape (n_reference, n_features_in_)
         Fit rows, in the units of X: the normal rows whose values the
         search tries, and that define the plausible region.
+
+    method_ : str
+        The search used, ``"gradient"`` or ``"search"``.
 
     radius_ : float
         A point is plausible when its nearest reference row (NaN-aware
