@@ -96,7 +96,8 @@ def dice_comparison(model, X_train, y_train, rows, recommender):
     actionable = list(SENSORS.index[SENSORS["actionable"]])
     frame = X_train.assign(defect_class=np.asarray(y_train))
     data = dice_ml.Data(
-        dataframe=frame, continuous_features=list(X_train.columns),
+        dataframe=frame,
+        continuous_features=list(X_train.columns),
         outcome_name="defect_class",
     )
     wrapped = dice_ml.Model(model=model, backend="sklearn", model_type="classifier")
@@ -112,8 +113,13 @@ def dice_comparison(model, X_train, y_train, rows, recommender):
         query = rows.iloc[[i]]
         try:
             result = explainer.generate_counterfactuals(
-                query, total_CFs=1, desired_class=0, features_to_vary=actionable,
-                permitted_range=ranges, random_seed=0, verbose=False,
+                query,
+                total_CFs=1,
+                desired_class=0,
+                features_to_vary=actionable,
+                permitted_range=ranges,
+                random_seed=0,
+                verbose=False,
             )
             cf = result.cf_examples_list[0].final_cfs_df
         except Exception:  # DiCE raises when it finds nothing
@@ -155,7 +161,10 @@ def run_seed(seed, size):
         n_normal=n_normal, n_per_class=n_per_class, random_state=seed
     )
     X_train, X_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=0.5, stratify=data.target,
+        data.data,
+        data.target,
+        test_size=0.5,
+        stratify=data.target,
         random_state=seed,
     )
     failed = SensorFailure("table", p_base=FAILURE_RATE, random_state=seed)
@@ -174,8 +183,11 @@ def run_seed(seed, size):
         ).fit(X_train, y_train)
         start = time.perf_counter()
         table = score_recommendations(
-            recommender, X_failed, y_test,
-            attribution_prior=data.attribution_prior, independent=independent,
+            recommender,
+            X_failed,
+            y_test,
+            attribution_prior=data.attribution_prior,
+            independent=independent,
         )
         seconds[name] = time.perf_counter() - start
         tables.append(table.assign(setup=name, seed=seed))
@@ -227,7 +239,10 @@ def gradient_minus_search(scores):
                 group, "steelnet gradient", "steelnet search", metric, by="setup"
             )
             found[name][metric] = {
-                "mean": d.mean, "low": d.low, "high": d.high, "verdict": d.verdict,
+                "mean": d.mean,
+                "low": d.low,
+                "high": d.high,
+                "verdict": d.verdict,
             }
     return found
 
@@ -294,8 +309,10 @@ def main():
     print("SteelNet gradient - search, plausibility per class:")
     for name, metrics in differences.items():
         d = metrics["plausibility"]
-        print(f"  {name}: {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
-              f"{d['verdict']}")
+        print(
+            f"  {name}: {d['mean']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}] "
+            f"{d['verdict']}"
+        )
     if comparison is not None:
         print("dice comparison (rows without NaN):")
         print(json.dumps(comparison, indent=2))

@@ -26,9 +26,14 @@ from sksteel.preprocessing import SensorFailure
 from sksteel.recommend import SetpointRecommender, score_recommendations
 
 QUICK = os.environ.get("SKSTEEL_EXAMPLES_QUICK") == "1"
-sizes = {"n_normal": 300, "n_per_class": 50} if QUICK else {
-    "n_normal": 1000, "n_per_class": 150,
-}
+sizes = (
+    {"n_normal": 300, "n_per_class": 50}
+    if QUICK
+    else {
+        "n_normal": 1000,
+        "n_per_class": 150,
+    }
+)
 data = make_steelnet_dataset(**sizes, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(
     data.data, data.target, test_size=0.4, stratify=data.target, random_state=0
@@ -60,12 +65,18 @@ defective = (y_test > 0).to_numpy() & (model.predict(X_test) > 0)
 inclusion = X_test[defective & (y_test == 2).to_numpy()]
 result = recommender.recommend(inclusion.iloc[[0]])
 changed = result.changes.columns[result.changes.iloc[0] != 0]
-print(pd.DataFrame({
-    "current": inclusion.iloc[0][changed],
-    "recommended": result.setpoints.iloc[0][changed],
-}))
-print(f"P(none) {result.probability_before[0]:.2f} -> "
-      f"{result.probability_after[0]:.2f}, plausible: {result.plausible[0]}")
+print(
+    pd.DataFrame(
+        {
+            "current": inclusion.iloc[0][changed],
+            "recommended": result.setpoints.iloc[0][changed],
+        }
+    )
+)
+print(
+    f"P(none) {result.probability_before[0]:.2f} -> "
+    f"{result.probability_after[0]:.2f}, plausible: {result.plausible[0]}"
+)
 
 RecommendationDisplay.from_recommendation(recommender, result)
 plt.tight_layout()
@@ -109,7 +120,10 @@ independent = HistGradientBoostingClassifier(max_depth=4, random_state=1)
 independent.fit(X_train, y_train)
 X_failed = SensorFailure("table", p_base=0.2, random_state=0).fit_transform(X_test)
 table = score_recommendations(
-    recommender, X_failed, y_test, attribution_prior=data.attribution_prior,
+    recommender,
+    X_failed,
+    y_test,
+    attribution_prior=data.attribution_prior,
     independent=independent,
 )
 print(table.round(2).to_string())

@@ -74,11 +74,13 @@ def run_recommendations(runs, dataset, splits, *, n_rows=ROWS_PER_SEED):
         y_train = dataset.target.iloc[split.train]
         X, y = _test_rows(dataset, split)
         rows = _defective_rows(y, n_rows, seed)
-        recommender = SetpointRecommender(
-            model, method=METHOD, random_state=seed
-        ).fit(X_train, y_train)
+        recommender = SetpointRecommender(model, method=METHOD, random_state=seed).fit(
+            X_train, y_train
+        )
         table = score_recommendations(
-            recommender, X.iloc[rows], y.iloc[rows],
+            recommender,
+            X.iloc[rows],
+            y.iloc[rows],
             attribution_prior=dataset.attribution_prior,
             independent=fitted[(INDEPENDENT, seed)],
         )

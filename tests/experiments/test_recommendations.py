@@ -106,9 +106,11 @@ def test_section_tabulates_the_summary_and_names_missed_targets(stage):
     name = changed.index[1]
     changed.loc[name, ["precision_mean", "n_not_actionable_mean"]] = 0.5, 0.0
     blocks = _recommendations(
-        SimpleNamespace(recommendations=SimpleNamespace(
-            summary=changed, method="search", rows_per_seed=N_ROWS
-        )),
+        SimpleNamespace(
+            recommendations=SimpleNamespace(
+                summary=changed, method="search", rows_per_seed=N_ROWS
+            )
+        ),
         context,
     )
     (listed,) = [block[1] for block in blocks if block[0] == "list"]
