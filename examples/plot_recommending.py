@@ -26,9 +26,14 @@ from sksteel.preprocessing import SensorFailure
 from sksteel.recommend import SetpointRecommender, score_recommendations
 
 QUICK = os.environ.get("SKSTEEL_EXAMPLES_QUICK") == "1"
-sizes = {"n_normal": 300, "n_per_class": 50} if QUICK else {
-    "n_normal": 1000, "n_per_class": 150,
-}
+sizes = (
+    {"n_normal": 300, "n_per_class": 50}
+    if QUICK
+    else {
+        "n_normal": 1000,
+        "n_per_class": 150,
+    }
+)
 data = make_steelnet_dataset(**sizes, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(
     data.data, data.target, test_size=0.4, stratify=data.target, random_state=0
@@ -44,24 +49,34 @@ model.fit(X_train, y_train)
 # draw recommended values from, and the region a plausible point lies in.
 # The actionable sensors and their feasible ranges come from the sensor
 # table (``sksteel.datasets.SENSORS``): everything but the ambient humidity.
+# With ``method="auto"`` a SteelNet gets the gradient search (through its
+# differentiable probabilities); any other model gets the model-agnostic one.
 recommender = SetpointRecommender(model, max_changes=3, random_state=0)
 recommender.fit(X_train, y_train)
+print(recommender.method_)
 
 # %%
 # One defective row
 # -----------------
 # An inclusion row the model flags: the search changes as few sensors as
-# possible, each to a value seen in normal rows that resemble this one.
+# possible (it keeps the largest changes and optimises again), each within
+# its feasible range and, where it can, close to normal operation.
 defective = (y_test > 0).to_numpy() & (model.predict(X_test) > 0)
 inclusion = X_test[defective & (y_test == 2).to_numpy()]
 result = recommender.recommend(inclusion.iloc[[0]])
 changed = result.changes.columns[result.changes.iloc[0] != 0]
-print(pd.DataFrame({
-    "current": inclusion.iloc[0][changed],
-    "recommended": result.setpoints.iloc[0][changed],
-}))
-print(f"P(none) {result.probability_before[0]:.2f} -> "
-      f"{result.probability_after[0]:.2f}, plausible: {result.plausible[0]}")
+print(
+    pd.DataFrame(
+        {
+            "current": inclusion.iloc[0][changed],
+            "recommended": result.setpoints.iloc[0][changed],
+        }
+    )
+)
+print(
+    f"P(none) {result.probability_before[0]:.2f} -> "
+    f"{result.probability_after[0]:.2f}, plausible: {result.plausible[0]}"
+)
 
 RecommendationDisplay.from_recommendation(recommender, result)
 plt.tight_layout()
@@ -105,7 +120,10 @@ independent = HistGradientBoostingClassifier(max_depth=4, random_state=1)
 independent.fit(X_train, y_train)
 X_failed = SensorFailure("table", p_base=0.2, random_state=0).fit_transform(X_test)
 table = score_recommendations(
-    recommender, X_failed, y_test, attribution_prior=data.attribution_prior,
+    recommender,
+    X_failed,
+    y_test,
+    attribution_prior=data.attribution_prior,
     independent=independent,
 )
 print(table.round(2).to_string())

@@ -10,6 +10,7 @@ from ._reproduce import reproduce
 from ._results import (
     AblationResults,
     AttributionResults,
+    RecommendationResults,
     ReproduceConfig,
     ReproduceResults,
     RobustnessResults,
@@ -24,6 +25,7 @@ __all__ = [
     "AblationResults",
     "AttributionResults",
     "PairedDifference",
+    "RecommendationResults",
     "ReproduceConfig",
     "ReproduceResults",
     "RobustnessResults",

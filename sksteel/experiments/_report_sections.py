@@ -16,6 +16,7 @@ from ._paired import paired_difference
 from ._paper import PAPER_RESULTS
 from ._references import CEILING
 from ._report_tables import (
+    _DASH,
     _VARIANT_NAMES,
     _ablation_recall_table,
     _ablation_table,
@@ -537,6 +538,85 @@ def _explanations(results, context):
     ]
 
 
+#: Issue 15's targets for the recommendations, as (measure, bound, ">=" or
+#: "<=").
+RECOMMENDATION_TARGETS = (
+    ("validity", 0.9, ">="),
+    ("precision", 0.8, ">="),
+    ("plausibility", 0.8, ">="),
+    ("median_changes", 2, "<="),
+)
+
+
+def _recommendations(results, context):
+    recommendations = getattr(results, "recommendations", None)
+    if recommendations is None:
+        return []
+    cell = context.cell
+    summary = recommendations.summary
+    rows, missed = [], []
+    for name, row in summary.iterrows():
+        blocked = row["n_rows_mean"] == row["n_not_actionable_mean"]
+        rows.append(
+            {
+                "class": name,
+                "rows per seed": f"{row['n_rows_mean']:.1f}",
+                "drivers not actionable": f"{row['n_not_actionable_mean']:.1f}",
+                **{
+                    label: _DASH if blocked else cell(row, measure)
+                    for measure, label in _RECOMMENDATION_COLUMNS.items()
+                },
+            }
+        )
+        if blocked:
+            continue
+        for measure, bound, side in RECOMMENDATION_TARGETS:
+            mean = row[f"{measure}_mean"]
+            met = mean >= bound if side == ">=" else mean <= bound
+            if not met:
+                missed.append(
+                    f"{name}: {_RECOMMENDATION_COLUMNS[measure]} {mean:.3f} "
+                    f"(target {side} {bound})"
+                )
+    targets = ", ".join(
+        f"{_RECOMMENDATION_COLUMNS[measure]} {side} {bound}"
+        for measure, bound, side in RECOMMENDATION_TARGETS
+    )
+    return [
+        ("h2", "Recommendations"),
+        ("p", "Setpoint recommendations (sksteel.recommend.SetpointRecommender, "
+              f"method='{recommendations.method}', on each seed's fitted SteelNet, "
+              "fitted on the seed's training rows) for "
+              f"{recommendations.rows_per_seed} defective test rows per seed "
+              "(clean readings), drawn at random; scored on those the model "
+              "predicts as defective. "
+              "Validity: the share whose recommendation reaches the model's "
+              "threshold for 'none', among the rows whose drivers are actionable "
+              "(rows whose only fix is a non-actionable sensor, such as ambient "
+              "humidity, are counted apart, not as failures). Precision and "
+              "recall: of the changed sensors against the sensors the generator "
+              "deviated for the class (w* > 0). Plausibility: the share of "
+              "recommended points that the seed's HistGradientBoosting, trained "
+              "on the same rows, classifies as 'none'. Cost: the sum of the "
+              "changes in units of each sensor's normal range width. Mean ± sd "
+              "over seeds."),
+        ("table", pd.DataFrame(rows)),
+        ("p", f"Targets ({targets}) missed by the means above:"),
+        ("list", missed or ["none"]),
+    ]
+
+
+#: The measures of the recommendations table and their column labels.
+_RECOMMENDATION_COLUMNS = {
+    "validity": "validity",
+    "precision": "precision",
+    "recall": "recall",
+    "plausibility": "plausibility",
+    "median_changes": "median changes",
+    "median_cost": "median cost",
+}
+
+
 #: The report's sections, in order: ``(name, section(results, context))``.
 #: Add a section here (for example the explanations or the recommendations)
 #: to put it in report.md and report.html alike.
@@ -552,6 +632,7 @@ REPORT_SECTIONS = [
     ("table1", _table1),
     ("attribution", _attribution),
     ("explanations", _explanations),
+    ("recommendations", _recommendations),
     ("robustness", _robustness),
     ("ablation", _ablation),
     ("timing", _timing),

@@ -31,6 +31,7 @@ from ._models import (
     steelnet_estimator,
 )
 from ._paper import PAPER_RESULTS
+from ._recommendations import ROWS_PER_SEED, run_recommendations
 from ._references import CEILING, fit_ceiling, separability
 from ._report import write_report
 from ._results import ReproduceConfig, ReproduceResults
@@ -46,6 +47,7 @@ _STAGES = (
     "attribution",
     "robustness",
     "ablation",
+    "recommendations",
     "report",
 )
 
@@ -456,6 +458,8 @@ def _run_experiments(config, dataset, stages):
         dataset, splits, quick=quick, full_runs=steelnet_runs, n_repeats=n_repeats,
         n_jobs=n_jobs, on_result=stages.fitted,
     )
+    stages.stage("recommendations", f"{ROWS_PER_SEED} defective test rows per seed")
+    recommendations = run_recommendations(runs, dataset, splits)
     return ReproduceResults(
         config=config,
         environment=_environment(),
@@ -469,5 +473,6 @@ def _run_experiments(config, dataset, stages):
         ablation=ablation,
         separability=separability(dataset, steelnet_runs[0]),
         history=_history(steelnet_runs[0]),
+        recommendations=recommendations,
         runs=runs,
     )

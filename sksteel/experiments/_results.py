@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 __all__ = [
     "AblationResults",
     "AttributionResults",
+    "RecommendationResults",
     "ReproduceConfig",
     "ReproduceResults",
     "RobustnessResults",
@@ -224,6 +225,36 @@ class AblationResults(_Fields):
 
 
 @dataclass(frozen=True)
+class RecommendationResults(_Fields):
+    """Setpoint recommendations on SteelNet against the true causes.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        One row per (seed, defect class): the columns of
+        :func:`sksteel.recommend.score_recommendations` and ``seed``.
+    summary : DataFrame
+        Mean and sd over seeds per class (``<measure>_mean``,
+        ``<measure>_std``), indexed by the class name.
+    method : str
+        The recommender's ``method``.
+    rows_per_seed : int
+        Defective test rows given to the recommender per seed.
+
+    Examples
+    --------
+    >>> from sksteel.experiments import RecommendationResults
+    >>> [f for f in RecommendationResults.__dataclass_fields__]
+    ['scores', 'summary', 'method', 'rows_per_seed']
+    """
+
+    scores: object
+    summary: object
+    method: str
+    rows_per_seed: int
+
+
+@dataclass(frozen=True)
 class ReproduceResults(_Fields):
     """Everything :func:`reproduce` measured, for the report and for code.
 
@@ -248,6 +279,9 @@ class ReproduceResults(_Fields):
         differs from the paper").
     history : DataFrame
         SteelNet's per-epoch losses and scores (first seed).
+    recommendations : RecommendationResults or None
+        Setpoint recommendations on SteelNet (None in results built
+        without them).
     timing : dict
         Seconds per stage and in total.
     runs : list
@@ -270,6 +304,7 @@ class ReproduceResults(_Fields):
     ablation: AblationResults
     separability: dict
     history: object
+    recommendations: RecommendationResults | None = None
     timing: dict = field(default_factory=dict)
     runs: list = field(default_factory=list, repr=False)
 

@@ -21,6 +21,7 @@ from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss
 from ._base import _BaseTorchEstimator
 from ._inputs import (
+    STANDARDISED_BOUND,
     align_attribution_prior,
     align_columns,
     column_names,
@@ -726,6 +727,55 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         """
         X = self._outputs(X)
         return self.net_.predict_proba(X).astype(np.float64)
+
+    def proba_tensor(self, X):
+        """Class probabilities as a differentiable torch function of readings.
+
+        The probabilities of :meth:`predict_proba`, computed in torch so that
+        gradients flow back to the readings: for searches over the inputs,
+        such as :class:`~sksteel.recommend.SetpointRecommender` with
+        ``method="gradient"``. The net is put in evaluation mode.
+
+        Parameters
+        ----------
+        X : torch.Tensor of shape (n_samples, n_features_in_)
+            Raw readings (not standardised) in the columns and order seen in
+            :meth:`fit`; NaN marks a missing reading.
+
+        Returns
+        -------
+        proba : torch.Tensor of shape (n_samples, n_classes)
+            Probabilities, columns in ``classes_`` order, on ``X``'s device.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from sksteel.datasets import make_steelnet_dataset
+        >>> from sksteel.models import SteelNetClassifier
+        >>> data = make_steelnet_dataset(n_normal=60, n_per_class=12, random_state=0)
+        >>> model = SteelNetClassifier(max_epochs=2, hidden_layer_sizes=(16,),
+        ...                            random_state=0).fit(data.data, data.target)
+        >>> X = torch.tensor(data.data.to_numpy()[:3], requires_grad=True)
+        >>> proba = model.proba_tensor(X)
+        >>> bool(np.allclose(proba.detach().numpy(),
+        ...                  model.predict_proba(data.data.iloc[:3]), atol=1e-5))
+        True
+        >>> proba[:, 0].sum().backward()
+        >>> X.grad.shape
+        torch.Size([3, 10])
+        """
+        check_is_fitted(self)
+        mean = torch.as_tensor(self.mean_, dtype=X.dtype, device=X.device)
+        scale = torch.as_tensor(self.scale_, dtype=X.dtype, device=X.device)
+        standardised = ((X - mean) / scale).clamp(
+            -STANDARDISED_BOUND, STANDARDISED_BOUND
+        )
+        module = self.net_.module_
+        module.eval()
+        device = next(module.parameters()).device
+        logits = module(standardised.to(device=device, dtype=torch.float32))[0]
+        return softmax(logits).to(X.device)
 
     def predict(self, X):
         """Most probable class.

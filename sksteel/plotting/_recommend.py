@@ -130,8 +130,12 @@ class RecommendationDisplay:
             if self.normal is None
             else np.asarray(self.normal, dtype=float).reshape(n, 2)
         )
-        span = _spans(np.asarray(self.feasible, dtype=float).reshape(n, 2),
-                      normal, current, recommended)
+        span = _spans(
+            np.asarray(self.feasible, dtype=float).reshape(n, 2),
+            normal,
+            current,
+            recommended,
+        )
         units = [""] * n if self.units is None else [f" {u}" for u in self.units]
         created = ax is None
         if created:
@@ -147,19 +151,41 @@ class RecommendationDisplay:
             ax.barh(lane, 1.0, left=0.0, height=0.5, color="0.9")
             if np.isfinite(normal[k]).all():
                 start, stop = where(normal[k], k)
-                ax.barh(lane, stop - start, left=start, height=0.5,
-                        color="tab:green", alpha=0.3)
+                ax.barh(
+                    lane,
+                    stop - start,
+                    left=start,
+                    height=0.5,
+                    color="tab:green",
+                    alpha=0.3,
+                )
             x0, x1 = where(current[k], k), where(recommended[k], k)
             ax.plot([x0], [lane], "o", color="tab:red")
             ax.plot([x1], [lane], "D", color="tab:green")
-            self.arrows_.append(ax.annotate(
-                "", xy=(x1, lane), xytext=(x0, lane),
-                arrowprops={"arrowstyle": "->", "color": "0.2"},
-            ))
-            ax.text(x0, lane + 0.32, f"{current[k]:.4g}{units[k]}",
-                    ha="center", fontsize=8, color="tab:red")
-            ax.text(x1, lane - 0.45, f"{recommended[k]:.4g}{units[k]}",
-                    ha="center", fontsize=8, color="tab:green")
+            self.arrows_.append(
+                ax.annotate(
+                    "",
+                    xy=(x1, lane),
+                    xytext=(x0, lane),
+                    arrowprops={"arrowstyle": "->", "color": "0.2"},
+                )
+            )
+            ax.text(
+                x0,
+                lane + 0.32,
+                f"{current[k]:.4g}{units[k]}",
+                ha="center",
+                fontsize=8,
+                color="tab:red",
+            )
+            ax.text(
+                x1,
+                lane - 0.45,
+                f"{recommended[k]:.4g}{units[k]}",
+                ha="center",
+                fontsize=8,
+                color="tab:green",
+            )
         ax.set_yticks(range(n), sensors[::-1])
         ax.set_ylim(-0.8, max(n, 1) - 0.2)
         ax.set_xlim(-0.05, 1.05)
@@ -195,6 +221,7 @@ class RecommendationDisplay:
         Returns
         -------
         display : RecommendationDisplay
+            The entry, plotted.
 
         Examples
         --------
@@ -224,7 +251,8 @@ class RecommendationDisplay:
         after = np.asarray(result.setpoints)[entry, changed]
         normal = [
             (SENSORS.loc[s, "low"], SENSORS.loc[s, "high"])
-            if s in SENSORS.index else (np.nan, np.nan)
+            if s in SENSORS.index
+            else (np.nan, np.nan)
             for s in sensors
         ]
         units = [SENSORS.loc[s, "unit"] if s in SENSORS.index else "" for s in sensors]
@@ -254,17 +282,15 @@ class RecommendationDisplay:
         row : int, default=0
             Position of the row to recommend for.
         ax : matplotlib Axes, default=None
-            Axes to draw on.
+            Axes to draw on (a new figure by default).
 
         Returns
         -------
         display : RecommendationDisplay
+            The first recommendation for that row, plotted.
 
         Examples
         --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> import numpy as np
         >>> from sklearn.ensemble import HistGradientBoostingClassifier
         >>> from sksteel.datasets import make_steelnet_dataset
         >>> from sksteel.plotting import RecommendationDisplay
@@ -290,9 +316,11 @@ def _spans(feasible, normal, current, recommended):
     with np.errstate(all="ignore"):
         low, high = np.nanmin(values, axis=1), np.nanmax(values, axis=1)
     pad = np.where(high > low, 0.1 * (high - low), 1.0)
-    span = np.column_stack([
-        np.where(np.isfinite(feasible[:, 0]), feasible[:, 0], low - pad),
-        np.where(np.isfinite(feasible[:, 1]), feasible[:, 1], high + pad),
-    ])
+    span = np.column_stack(
+        [
+            np.where(np.isfinite(feasible[:, 0]), feasible[:, 0], low - pad),
+            np.where(np.isfinite(feasible[:, 1]), feasible[:, 1], high + pad),
+        ]
+    )
     span[:, 1] = np.where(span[:, 1] > span[:, 0], span[:, 1], span[:, 0] + 1.0)
     return span

@@ -15,6 +15,7 @@ from .._schema import CLASS_NAMES, SENSOR_NAMES, SENSORS
 from .._sklearn_compat import HasMethods, Interval, StrOptions, _fit_context
 from .._validation import _validate_readings
 from ..exceptions import DataFormatError
+from ._gradient import differentiable_proba, gradient_search
 
 __all__ = ["SetpointRecommender"]
 
@@ -75,16 +76,18 @@ def _refuse_unknown(who, keys, given, parameter):
 class SetpointRecommender(BaseEstimator):
     """Recommend sparse, bounded setpoint changes that reach a target class.
 
-    For each row of sensor readings, a search over sets of columns changes a few
-    actionable readings, within their feasible bounds, so that a fitted
-    classifier's probability of ``target`` (by default ``"none"``, no
-    defect) reaches ``threshold``. It only calls the classifier's
-    ``predict_proba``, so it works with any estimator that has one and
-    accepts the readings (for example
-    :class:`~sklearn.ensemble.HistGradientBoostingClassifier` or
-    :class:`~sksteel.models.SteelNetClassifier`).
+    For each row of sensor readings, a search changes a few actionable
+    readings, within their feasible bounds, so that a fitted classifier's
+    probability of ``target`` (by default ``"none"``, no defect) reaches
+    ``threshold``. Two searches exist (``method``): a model-agnostic one,
+    which only calls the classifier's ``predict_proba`` and so works with
+    any estimator that has one (for example
+    :class:`~sklearn.ensemble.HistGradientBoostingClassifier`), and a
+    gradient-based one through a
+    :class:`~sksteel.models.SteelNetClassifier`'s differentiable
+    probabilities (:meth:`~sksteel.models.SteelNetClassifier.proba_tensor`).
 
-    The search moves a row towards normal operation, one more column at a
+    The model-agnostic search moves a row towards normal operation, one more column at a
     time. For a set of actionable columns with a reading, it takes the
     values of those columns from the normal rows seen in :meth:`fit` that
     are nearest to the row on the *other* columns (so the new values are
@@ -101,6 +104,16 @@ class SetpointRecommender(BaseEstimator):
     of to wherever one model's probability first crosses the threshold,
     keeps recommendations plausible and their changed sensors close to the
     true causes of a defect (see ``benchmarks/bench_recommend.py``).
+
+    The gradient search optimises the free readings of all rows at once
+    with Adam, in units of ``scale_``, on ``-log p(target)`` plus a small L1
+    cost of the changes plus a penalty on the squared nearest-normal
+    distance beyond 0.9 ``radius_`` (the plausible region learned in
+    :meth:`fit`), projecting onto the bounds after every step. A sparsity
+    step then keeps only the ``k`` largest changes (``k = 1, 2, ...,
+    max_changes``), resets the other readings and optimises again; each row
+    gets the smallest ``k`` that reaches the threshold. Changes below 0.01
+    of the scale are undone where the point stays valid.
 
     Rules kept: a missing reading (NaN) is never changed and stays NaN; a
     column that is not actionable never changes; every changed value lies
@@ -156,6 +169,16 @@ class SetpointRecommender(BaseEstimator):
         a non-actionable change makes plausible then get the reason
         "drivers not actionable: ...".
 
+    method : {"auto", "gradient", "search"}, default="auto"
+        ``"search"``: the model-agnostic search. ``"gradient"``: the
+        gradient search, for an estimator with ``proba_tensor`` (a
+        SteelNetClassifier, or a pipeline ending in one whose other steps
+        are samplers, which act during ``fit`` only) fitted on the columns
+        of X in the same order. ``"auto"``: the gradient search where it
+        applies, else the model-agnostic one. With ``n_alternatives > 1``,
+        the gradient search finds each further alternative without the
+        largest change of each earlier one.
+
     random_state : int, RandomState instance or None, default=None
         Draws the fit rows kept as the reference (the values tried and the
         plausible region) when there are more than 2,000.
@@ -180,6 +203,9 @@ class SetpointRecommender(BaseEstimator):
     reference_ : ndarray of shape (n_reference, n_features_in_)
         Fit rows, in the units of X: the normal rows whose values the
         search tries, and that define the plausible region.
+
+    method_ : str
+        The search used, ``"gradient"`` or ``"search"``.
 
     radius_ : float
         A point is plausible when its nearest reference row (NaN-aware
@@ -227,6 +253,7 @@ class SetpointRecommender(BaseEstimator):
         "n_alternatives": [Interval(Integral, 1, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="both")],
         "require_plausible": ["boolean"],
+        "method": [StrOptions({"auto", "gradient", "search"})],
         "random_state": ["random_state"],
     }
 
@@ -242,6 +269,7 @@ class SetpointRecommender(BaseEstimator):
         n_alternatives=1,
         threshold=0.5,
         require_plausible=False,
+        method="auto",
         random_state=None,
     ):
         self.estimator = estimator
@@ -253,6 +281,7 @@ class SetpointRecommender(BaseEstimator):
         self.n_alternatives = n_alternatives
         self.threshold = threshold
         self.require_plausible = require_plausible
+        self.method = method
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -313,7 +342,28 @@ class SetpointRecommender(BaseEstimator):
             X = X[np.sort(rng.choice(X.shape[0], _MAX_REFERENCE, replace=False))]
         self.reference_ = X
         self.radius_ = self._radius()
+        self.method_ = self._method(who, names)
         return self
+
+    def _method(self, who, names):
+        """``"gradient"`` or ``"search"``, from ``method`` and the estimator."""
+        if self.method == "search":
+            return "search"
+        expected = getattr(self.estimator, "feature_names_in_", None)
+        same_columns = expected is None or (
+            names is not None and list(names) == list(expected)
+        )
+        if differentiable_proba(self.estimator) is not None and same_columns:
+            return "gradient"
+        if self.method == "auto":
+            return "search"
+        raise DataFormatError(
+            f"{who}(method='gradient') needs an estimator with `proba_tensor` "
+            "(a SteelNetClassifier, or a pipeline of samplers ending in one) "
+            "fitted on the columns of X in the same order; got "
+            f"{type(self.estimator).__name__}. Use method='search', which "
+            "works with any estimator that has `predict_proba`."
+        )
 
     def _target_index(self, who):
         """Position of ``target`` in ``classes_``, with CLASS_NAMES as aliases
@@ -446,20 +496,21 @@ class SetpointRecommender(BaseEstimator):
         setpoints = np.repeat(X, k, axis=0)
         reasons = np.full(X.shape[0] * k, "", dtype=object)
         after = np.repeat(before, k)
-        for i, x in enumerate(X):
-            entries = slice(i * k, (i + 1) * k)
-            if np.isnan(x).all():
-                reasons[entries] = "no readings"
-                continue
-            if before[i] >= self.threshold:
-                reasons[entries] = f"already {self.target!r}"
-                continue
-            found = self._search(x)
-            for a, (_, point, p, _) in enumerate(found):
+        empty = np.isnan(X).all(axis=1)
+        reasons[np.repeat(empty, k)] = "no readings"
+        reasons[np.repeat(~empty & (before >= self.threshold), k)] = (
+            f"already {self.target!r}"
+        )
+        todo = np.flatnonzero(~empty & (before < self.threshold))
+        found = self._find(X[todo], self.actionable_)
+        failed = [i for i, f in zip(todo, found) if not f]
+        failures = dict(zip(failed, self._failures(X[failed])))
+        for i, alternatives in zip(todo, found):
+            for a, (_, point, p, _) in enumerate(alternatives):
                 setpoints[i * k + a], after[i * k + a] = point, p
-            reasons[i * k + len(found) : (i + 1) * k] = (
-                self._failure(x)
-                if not found
+            reasons[i * k + len(alternatives) : (i + 1) * k] = (
+                failures[i]
+                if not alternatives
                 else "no other change of <= "
                 f"{self.max_changes} sensors within bounds reaches {self.target!r}"
             )
@@ -507,6 +558,50 @@ class SetpointRecommender(BaseEstimator):
         frame = pd.DataFrame(X, columns=names) if names is not None else X
         return np.asarray(self.estimator.predict_proba(frame))[:, self.target_index_]
 
+    def _find(self, X, actionable):
+        """Per row of X, its valid changes (see :meth:`_search`), by the
+        fitted ``method_``."""
+        if self.method_ == "search":
+            return [self._search(x, actionable) for x in X]
+        proba = differentiable_proba(self.estimator)
+        free = actionable & ~np.isnan(X)
+        problem = {
+            "target_index": self.target_index_,
+            "bounds": self.bounds_,
+            "scale": self.scale_,
+            "reference": self.reference_,
+            "radius": self.radius_,
+            "max_changes": self.max_changes,
+            "accept": self._accept,
+        }
+        found = [[] for _ in range(X.shape[0])]
+        for _ in range(self.n_alternatives):
+            for i, change in enumerate(gradient_search(proba, X, free, problem)):
+                if change is None:
+                    free[i] = False
+                    continue
+                found[i].append(change)
+                # The next alternative may not change this one's largest
+                # change, so its columns never contain this one's.
+                delta = np.nan_to_num(change[1] - X[i]) / self.scale_
+                free[i, np.argmax(np.abs(delta))] = False
+        for alternatives in found:
+            alternatives.sort(key=lambda f: (len(f[0]), -f[2], f[3]))
+            alternatives[:] = [
+                f
+                for k, f in enumerate(alternatives)
+                if not any(set(g[0]) <= set(f[0]) for g in alternatives[:k])
+            ]
+        return found
+
+    def _accept(self, points, proba):
+        """Whether each point counts as valid: the threshold reached and, with
+        ``require_plausible``, plausible."""
+        ok = proba >= self.threshold
+        if self.require_plausible and ok.any():
+            ok[ok] = self._plausible(points[ok])
+        return ok
+
     def _search(self, x, actionable=None):
         """Valid changes of x, as few columns as possible: a list of
         ``(columns, point, probability, cost)`` sorted by size, then by
@@ -527,9 +622,7 @@ class SetpointRecommender(BaseEstimator):
                 continue
             proba = self._proba(points)
             cost = (np.abs(np.nan_to_num(points - x)) / self.scale_).sum(axis=1)
-            ok = proba >= self.threshold
-            if self.require_plausible and ok.any():
-                ok[ok] = self._plausible(points[ok])
+            ok = self._accept(points, proba)
             found += self._best_per_subset(subsets, points, owner, proba, cost, ok)
             if len(found) >= wanted:
                 break
@@ -590,22 +683,27 @@ class SetpointRecommender(BaseEstimator):
         keep = np.argsort(-gain, kind="stable")[:_MAX_POOL]
         return np.sort(free[keep])
 
-    def _failure(self, x):
-        """Why no valid change was found. If the same search with every
-        column actionable succeeds, the non-actionable columns it changes
-        are named as the drivers."""
-        if not (self.actionable_ & ~np.isnan(x)).any():
-            return "no actionable column has a reading"
-        found = self._search(x, actionable=np.ones_like(self.actionable_))
-        blocked = [j for j in (found[0][0] if found else ()) if not self.actionable_[j]]
-        if blocked:
-            names = getattr(self, "feature_names_in_", None)
-            labels = [str(names[j]) if names is not None else str(j) for j in blocked]
-            return "drivers not actionable: " + ", ".join(labels)
-        return (
-            f"no change of <= {self.max_changes} sensors within bounds reaches "
-            f"{self.target!r}"
-        )
+    def _failures(self, X):
+        """Why no valid change was found, per row of X. If the same search
+        with every column actionable succeeds, the non-actionable columns it
+        changes are named as the drivers."""
+        names = getattr(self, "feature_names_in_", None)
+        found = self._find(X, np.ones_like(self.actionable_))
+        reasons = []
+        for x, alternatives in zip(X, found):
+            columns = alternatives[0][0] if alternatives else ()
+            blocked = [j for j in columns if not self.actionable_[j]]
+            if not (self.actionable_ & ~np.isnan(x)).any():
+                reasons.append("no actionable column has a reading")
+            elif blocked:
+                labels = [str(j if names is None else names[j]) for j in blocked]
+                reasons.append("drivers not actionable: " + ", ".join(labels))
+            else:
+                reasons.append(
+                    f"no change of <= {self.max_changes} sensors within bounds "
+                    f"reaches {self.target!r}"
+                )
+        return reasons
 
     def _plausible(self, points):
         """Whether each point's nearest reference row is within ``radius_``."""

@@ -94,20 +94,23 @@ def test_cli_reproduce_model_intensity_reports_the_source(quick_model_run):
     protocol = results["protocol"][0]
     assert fractions in protocol and "(intensity source: model)" in protocol
     assert "(intensity source: model)" in (out / "report.md").read_text()
+    # The recommendations stage ran and its section is in the report.
+    assert results["recommendations"]["method"] == "search"
+    assert "## Recommendations" in (out / "report.md").read_text()
 
 
 def test_cli_reproduce_model_intensity_shows_training(quick_model_run):
     """Check that the progress on stderr shows the image model's stage and
     each fold's training, then every later stage in order."""
     _, _, stderr = quick_model_run
-    assert "[1/7] data set: intensity from the image model" in stderr
+    assert "[1/8] data set: intensity from the image model" in stderr
     for fold in (1, 2):
         assert re.search(
             rf"image model, fold {fold} of 2: training DefectFractionRegressor on "
             r"\d+ images", stderr,
         )
-    stages = re.findall(r"^\[(\d)/7\]", stderr, flags=re.MULTILINE)
-    assert stages == [str(i) for i in range(1, 8)]
+    stages = re.findall(r"^\[(\d)/8\]", stderr, flags=re.MULTILINE)
+    assert stages == [str(i) for i in range(1, 9)]
 
 
 def test_cli_reproduce_model_intensity_too_few_samples(tmp_path, monkeypatch, capsys):
