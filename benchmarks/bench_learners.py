@@ -599,7 +599,7 @@ def run_study(args):
                 "seeds": seeds,
                 "quick": args.quick,
                 "configs": STUDY_CONFIGS,
-                "runs": rows,
+                "runs": write_runs(rows, out),
                 "paired_f1_macro_differences": diffs.to_dict(orient="records"),
                 "summary": summary.reset_index().to_dict(orient="records"),
             },
@@ -610,8 +610,17 @@ def run_study(args):
     print(f"wrote {out}")
 
 
+def write_runs(rows, out):
+    """The per-seed rows beside ``out`` as CSV (the JSON keeps the tables,
+    which the documentation renders)."""
+    path = Path(out).with_name(Path(out).stem + "_runs.csv")
+    pd.DataFrame(rows).to_csv(path, index=False, float_format="%.6g")
+    return path.name
+
+
 def write_results(rows, timing, seeds, quick, out):
-    """Print the tables and targets of ``rows`` and write them to ``out``."""
+    """Print the tables and targets of ``rows`` and write them to ``out``
+    (the per-seed rows to ``<out>_runs.csv``)."""
     frame = pd.DataFrame(rows)
     metrics = ["f1_macro", "balanced_accuracy", "accuracy", "ece", "fit_seconds"]
     metrics += [c for c in frame.columns if c.startswith("attribution_")]
@@ -635,7 +644,7 @@ def write_results(rows, timing, seeds, quick, out):
                 "summary": summary.reset_index().to_dict(orient="records"),
                 "paired_f1_macro_differences": diffs.to_dict(orient="records"),
                 "fit_time": timing,
-                "runs": rows,
+                "runs": write_runs(rows, out),
             },
             indent=1,
             default=float,
@@ -648,7 +657,12 @@ def combine(paths, out):
     """Merge the runs of several result files (say the suites run in
     parallel processes) into ``out``, recomputing every table."""
     parts = [json.loads(Path(path).read_text()) for path in paths]
-    rows = [row for part in parts for row in part["runs"]]
+    rows = []
+    for path, part in zip(paths, parts):
+        runs = part["runs"]
+        if isinstance(runs, str):  # the name of the runs' CSV file
+            runs = pd.read_csv(Path(path).with_name(runs)).to_dict("records")
+        rows += runs
     timing = [t for part in parts for t in part["fit_time"]]
     seeds = sorted({seed for part in parts for seed in part["seeds"]})
     write_results(rows, timing, seeds, any(part["quick"] for part in parts), out)
