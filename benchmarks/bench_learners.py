@@ -598,6 +598,7 @@ def run_study(args):
             {
                 "seeds": seeds,
                 "quick": args.quick,
+                "suites": args.suite,
                 "configs": STUDY_CONFIGS,
                 "runs": write_runs(rows, out),
                 "paired_f1_macro_differences": diffs.to_dict(orient="records"),
