@@ -394,12 +394,22 @@ def sklearn_tables():
     }
 
 
-def run_tables(tables, seeds, only=None, subsample=None, study=False, pytabkit=False):
+def run_tables(
+    tables,
+    seeds,
+    only=None,
+    subsample=None,
+    study=False,
+    pytabkit=False,
+    on_rows=None,
+):
     """Rows on plain tables: stratified 70/30, every model at its defaults
-    (with ``study``, the study's SteelNets only)."""
+    (with ``study``, the study's SteelNets only). Every table of a seed runs
+    before the next seed; ``on_rows(rows)`` is called after each table, to
+    save what has run."""
     rows = []
-    for table, (X, y) in tables.items():
-        for seed in seeds:
+    for seed in seeds:
+        for table, (X, y) in tables.items():
             X_train, X_test, y_train, y_test = train_test_split(
                 X, y, test_size=0.3, stratify=y, random_state=seed
             )
@@ -440,6 +450,8 @@ def run_tables(tables, seeds, only=None, subsample=None, study=False, pytabkit=F
                     }
                 )
             print(f"  {table} seed {seed} done", flush=True)
+            if on_rows is not None:
+                on_rows(rows)
     return rows
 
 
@@ -654,6 +666,23 @@ def write_results(rows, timing, seeds, quick, out):
     print(f"wrote {out}")
 
 
+def save_runs(rows, timing, seeds, quick, out):
+    """The rows so far, without the tables: what :func:`combine` needs to
+    merge an interrupted run."""
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seeds": seeds,
+                "quick": quick,
+                "partial": True,
+                "fit_time": timing,
+                "runs": write_runs(rows, out),
+            },
+            default=float,
+        )
+    )
+
+
 def combine(paths, out):
     """Merge the runs of several result files (say the suites run in
     parallel processes) into ``out``, recomputing every table."""
@@ -665,7 +694,7 @@ def combine(paths, out):
             runs = pd.read_csv(Path(path).with_name(runs)).to_dict("records")
         rows += runs
     timing = [t for part in parts for t in part["fit_time"]]
-    seeds = sorted({seed for part in parts for seed in part["seeds"]})
+    seeds = sorted({int(row["seed"]) for row in rows})
     write_results(rows, timing, seeds, any(part["quick"] for part in parts), out)
 
 
@@ -710,14 +739,23 @@ def main():
     if "builtin" in args.suite:
         builtin_rows, timing = run_builtin(seeds, args.models, pytabkit=args.pytabkit)
         rows += builtin_rows
+    tables = {}
     if "real" in args.suite:
-        rows += run_tables(
-            real_tables(), seeds, args.models, subsample, pytabkit=args.pytabkit
-        )
+        tables.update(real_tables())
     if "sklearn" in args.suite:
-        rows += run_tables(
-            sklearn_tables(), seeds, args.models, subsample, pytabkit=args.pytabkit
-        )
+        tables.update(sklearn_tables())
+
+    def checkpoint(table_rows):
+        save_runs(rows + table_rows, timing, seeds, args.quick, args.out)
+
+    rows += run_tables(
+        tables,
+        seeds,
+        args.models,
+        subsample,
+        pytabkit=args.pytabkit,
+        on_rows=checkpoint,
+    )
     write_results(rows, timing, seeds, args.quick, args.out)
 
 
