@@ -55,10 +55,14 @@ def test_paper_preset_reproduces_the_paper_network(data):
     }
     expected = json.loads((DATA / "paper_preset_state_shapes.json").read_text())
     assert shapes == expected
+    # The thread count and the CPU's matrix kernels change the last float32
+    # digits, and 3 epochs of training carry them to about 3e-5 (1 thread
+    # against 2 on one machine); another batch size or seed moves the
+    # probabilities by about 0.5. 1e-3 tells the two apart.
     np.testing.assert_allclose(
         clf.predict_proba(X[:50]),
         np.load(DATA / "paper_preset_proba.npy"),
-        rtol=1e-6, atol=1e-7,
+        rtol=0, atol=1e-3,
     )
     assert clf.temperature_ == 1.0
 
