@@ -58,6 +58,7 @@ import gzip
 import json
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -269,11 +270,11 @@ def timed_fit(model, X, y, **fit_params):
     return time.perf_counter() - start
 
 
-def run_builtin(seeds, only=None, study=False, pytabkit=False):
+def run_builtin(seeds, only=None, study=False, pytabkit=False, on_rows=None):
     """Rows (table, model, seed, condition, scores) on the built-in data.
 
     With ``study``, the study's SteelNets only (no baselines, ceiling or
-    timing)."""
+    timing). ``on_rows(rows, timing)`` is called after each seed."""
     dataset = load_experiment_data()
     X, y = dataset.data.to_numpy(), dataset.target.to_numpy()
     intensity = dataset.frame["intensity"].to_numpy(dtype=float)
@@ -332,6 +333,8 @@ def run_builtin(seeds, only=None, study=False, pytabkit=False):
             timing.append(
                 fit_time_ratio(X[fit_rows], y[fit_rows], seed, models[STEELNET])
             )
+        if on_rows is not None:
+            on_rows(rows, timing)
     return rows, timing
 
 
@@ -737,7 +740,12 @@ def main():
     subsample = 1000 if args.quick else None
     rows, timing = [], []
     if "builtin" in args.suite:
-        builtin_rows, timing = run_builtin(seeds, args.models, pytabkit=args.pytabkit)
+        builtin_rows, timing = run_builtin(
+            seeds,
+            args.models,
+            pytabkit=args.pytabkit,
+            on_rows=partial(save_runs, seeds=seeds, quick=args.quick, out=args.out),
+        )
         rows += builtin_rows
     tables = {}
     if "real" in args.suite:
