@@ -465,6 +465,8 @@ def paired_differences(frame, reference=STEELNET, sign=1):
     out = []
     for (table, condition), group in frame.groupby(["table", "condition"]):
         pivot = group.pivot(index="seed", columns="model", values="f1_macro")
+        if reference not in pivot:  # not run on this table (say attention)
+            continue
         for model in pivot.columns.drop(reference):
             diff = sign * (pivot[reference] - pivot[model]).dropna()
             n = len(diff)
