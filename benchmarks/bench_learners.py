@@ -5,9 +5,10 @@ defaults, SteelNet as in the paper (``SteelNetClassifier.paper()``; left
 out while the defaults are the paper's, as it would give the same numbers),
 the study's candidate (``CANDIDATE_CONFIG``), HistGradientBoosting,
 RandomForest (500 trees), LightGBM (when installed), sklearn's MLP and LDA,
-and with ``--pytabkit`` pytabkit's RealMLP and TabM on imputed inputs. Each is scored on macro-F1, balanced accuracy,
-accuracy, expected calibration error (ECE, 15 equal-width bins of the top
-probability) and fit seconds.
+and with ``--pytabkit`` pytabkit's RealMLP and TabM on imputed inputs.
+Each is scored on macro-F1, balanced accuracy, accuracy, expected
+calibration error (ECE, 15 equal-width bins of the top probability) and
+fit seconds.
 
 Suite:
 
