@@ -1,11 +1,14 @@
 """SteelNet against the tabular learners, on a suite of tables (issue 13).
 
 Models, side by side on the same splits and seeds: SteelNet with sksteel's
-defaults, SteelNet as in the paper (``SteelNetClassifier.paper()``),
-HistGradientBoosting, RandomForest (500 trees), LightGBM (when installed),
-sklearn's MLP and LDA. Each is scored on macro-F1, balanced accuracy,
-accuracy, expected calibration error (ECE, 15 equal-width bins of the top
-probability) and fit seconds.
+defaults, SteelNet as in the paper (``SteelNetClassifier.paper()``; left
+out while the defaults are the paper's, as it would give the same numbers),
+the study's candidate (``CANDIDATE_CONFIG``), HistGradientBoosting,
+RandomForest (500 trees), LightGBM (when installed), sklearn's MLP and LDA,
+and with ``--pytabkit`` pytabkit's RealMLP and TabM on imputed inputs.
+Each is scored on macro-F1, balanced accuracy, accuracy, expected
+calibration error (ECE, 15 equal-width bins of the top probability) and
+fit seconds.
 
 Suite:
 
@@ -29,12 +32,32 @@ in the same process; throughput is ``predict_proba`` rows per second.
 
 Run: ``OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_learners.py``
 (``--quick`` for 1 seed and subsets, ``--suite builtin`` for one part).
-Writes ``benchmarks/results/bench_learners.json``.
+Writes ``benchmarks/results/bench_learners.json``. On two cores, the
+committed file was made by two processes and a merge::
+
+    python benchmarks/bench_learners.py --suite builtin --out /tmp/a.json
+    python benchmarks/bench_learners.py --suite real sklearn --out /tmp/b.json
+    python benchmarks/bench_learners.py --combine /tmp/a.json /tmp/b.json
+
+``--dropout-check`` fits the defaults with and without modality dropout
+(``failure_rates=0``) on two hydraulic tables, one seed, and writes
+``benchmarks/results/bench_learners_dropout.json``.
+
+SteelNet with self-attention (the paper's network) is not run on tables of
+more than ``ATTENTION_MAX_FEATURES`` columns (SECOM): one token per column
+makes a fit take over an hour here.
 
 Study (how the defaults were chosen)
 ------------------------------------
-See ``docs/user_guide/performance.rst`` ("Choosing SteelNet's defaults")
-for what was tried and the numbers.
+``--study`` fits every configuration of ``STUDY_CONFIGS`` (the paper's
+network and the candidate learners, each a full set of the options under
+study) on the whole suite, 2 seeds, and prints per table the mean macro-F1
+of each and its paired difference to the paper's configuration, with the
+number of tables it wins and the mean fit seconds. No default is chosen on
+one table: a configuration replaces the paper's defaults only when it wins
+on most tables of the suite. Writes
+``benchmarks/results/bench_learners_study.json``. See
+``docs/user_guide/performance.rst`` ("Choosing SteelNet's defaults").
 """
 
 import argparse
@@ -42,6 +65,7 @@ import gzip
 import json
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -62,31 +86,48 @@ from sksteel.experiments import load_experiment_data
 
 # The reproduce split itself, so that the numbers compare with the report.
 from sksteel.experiments._data import _make_splits as make_splits
+from sksteel.metrics import rank_agreement
 from sksteel.models import SteelNetClassifier
 from sksteel.preprocessing import SensorFailure
 from sksteel.sampling import ModalityDropout
 
 RESULTS = Path(__file__).parent / "results" / "bench_learners.json"
+STUDY_RESULTS = RESULTS.with_name("bench_learners_study.json")
+DROPOUT_RESULTS = RESULTS.with_name("bench_learners_dropout.json")
 REAL_ROOT = Path("/work/shared/data/real")
 FAILURE_RATES = (0.3, 0.5)
+ATTENTION_MAX_FEATURES = 100
+
+#: The study's configuration run beside the defaults in the full benchmark.
+CANDIDATE_CONFIG = "fast + embeddings"
+CANDIDATE = f"SteelNet (candidate: {CANDIDATE_CONFIG})"
 STEELNET = "SteelNet (sksteel defaults)"
 PAPER = "SteelNet (paper)"
 CEILING = "ceiling (HGB, 10x rows)"
-CANDIDATE = "SteelNet (candidate options)"
 
-#: The learner options under study as the next defaults (issue 13): the
-#: defaults stay the paper's until this row wins on the whole suite.
-CANDIDATE_PARAMS = {
-    "numeric_embedding": "periodic",
-    "d_embedding": 8,
-    "n_ensemble": 4,
-    "scaling": "robust",
-    "soft_clip": 3.0,
-    "label_smoothing": 0.1,
-    "temperature_scaling": True,
-    "lr": 2e-3,
+#: The study's configurations (``--study``): each is the paper's network
+#: (``SteelNetClassifier.paper``) with these options changed, so every row
+#: names all it changes. "fast" drops the attention branch (its ~5 ms per
+#: batch) and trains on batches of 256 with early stopping on macro-F1.
+_FAST = {
+    "use_attention": False,
     "batch_size": 256,
+    "lr": 2e-3,
     "scoring": "f1_macro",
+    "temperature_scaling": True,
+}
+_EMBED = {"numeric_embedding": "periodic", "scaling": "robust", "soft_clip": 3.0}
+STUDY_CONFIGS = {
+    "paper": {},
+    "fast": _FAST,
+    "fast + embeddings": {**_FAST, **_EMBED},
+    "fast + embeddings + 4 members": {**_FAST, **_EMBED, "n_ensemble": 4},
+    "attention + embeddings + 4 members": {
+        **_FAST,
+        **_EMBED,
+        "n_ensemble": 4,
+        "use_attention": True,
+    },
 }
 
 
@@ -123,8 +164,9 @@ def _imputed(model):
     ]
 
 
-def baselines(seed, *, augment):
-    """The non-SteelNet models; with ``augment``, behind ModalityDropout."""
+def baselines(seed, *, augment, pytabkit=False):
+    """The non-SteelNet models; with ``augment``, behind ModalityDropout;
+    with ``pytabkit``, RealMLP and TabM too (when installed)."""
     steps = {
         "HistGradientBoosting": [
             ("model", HistGradientBoostingClassifier(random_state=seed))
@@ -146,6 +188,25 @@ def baselines(seed, *, augment):
         ]
     except ImportError:
         pass
+    try:
+        if not pytabkit:
+            raise ImportError
+        from pytabkit import RealMLP_TD_Classifier, TabM_D_Classifier
+
+        for name, model in (
+            ("RealMLP (pytabkit)", RealMLP_TD_Classifier),
+            ("TabM (pytabkit)", TabM_D_Classifier),
+        ):
+            # they refuse NaN: mean imputation with missing indicators
+            steps[name] = [
+                ("impute", SimpleImputer(add_indicator=True, keep_empty_features=True)),
+                (
+                    "model",
+                    model(random_state=seed, n_threads=1, device="cpu", verbosity=0),
+                ),
+            ]
+    except ImportError:
+        pass
     head = (
         [("dropout", ModalityDropout(p_base=0.2, n_copies=1, random_state=seed))]
         if augment
@@ -155,12 +216,57 @@ def baselines(seed, *, augment):
 
 
 def steelnets(seed, **params):
+    """The SteelNet rows: sksteel's defaults, the paper's network (left out
+    while the defaults are the paper's: the same estimator gives the same
+    numbers) and the study's best candidate, ``CANDIDATE``."""
+    models = {STEELNET: SteelNetClassifier(random_state=seed, **params)}
+    if not defaults_are_paper():
+        models[PAPER] = SteelNetClassifier.paper(random_state=seed, **params)
+    models[CANDIDATE] = SteelNetClassifier.paper(
+        random_state=seed, **STUDY_CONFIGS[CANDIDATE_CONFIG], **params
+    )
+    return models
+
+
+def defaults_are_paper():
+    """Whether SteelNetClassifier's defaults are the paper's configuration."""
+    paper = SteelNetClassifier.paper().get_params()
+    return SteelNetClassifier().get_params() == paper
+
+
+def study_steelnets(seed, **params):
+    """One SteelNet per configuration of ``STUDY_CONFIGS``."""
     return {
-        STEELNET: SteelNetClassifier(random_state=seed, **params),
-        PAPER: SteelNetClassifier.paper(random_state=seed, **params),
-        CANDIDATE: SteelNetClassifier(
-            random_state=seed, **{**CANDIDATE_PARAMS, **params}
-        ),
+        name: SteelNetClassifier.paper(random_state=seed, **config, **params)
+        for name, config in STUDY_CONFIGS.items()
+    }
+
+
+def too_wide_for_attention(model, X):
+    """Whether ``model`` is a SteelNet with attention on more columns than
+    ``ATTENTION_MAX_FEATURES``: one token per column makes such a fit take
+    over an hour on this benchmark's machine (SECOM's 590 columns: 75-150 s
+    per epoch), so it is left out and the table says so."""
+    return (
+        isinstance(model, SteelNetClassifier)
+        and model.use_attention
+        and X.shape[1] > ATTENTION_MAX_FEATURES
+    )
+
+
+def head_agreement(model, dataset, X, y):
+    """The attribution head against the generator's ``w*``, on the defective
+    test rows: per-sample MSE, Spearman correlation and top-2 overlap."""
+    head = model.explain(X, method="head")
+    head.columns = dataset.data.columns
+    defective = y != 0
+    prior = dataset.attribution_prior
+    agreement = rank_agreement(head[defective], y[defective], prior, k=2)
+    truth = prior.loc[y[defective]].to_numpy()
+    return {
+        "attribution_mse": float(np.mean((head[defective].to_numpy() - truth) ** 2)),
+        "attribution_spearman": float(agreement.spearman),
+        "attribution_top2": float(agreement.top_k_overlap),
     }
 
 
@@ -172,8 +278,11 @@ def timed_fit(model, X, y, **fit_params):
     return time.perf_counter() - start
 
 
-def run_builtin(seeds, only=None):
-    """Rows (table, model, seed, condition, scores) on the built-in data."""
+def run_builtin(seeds, only=None, study=False, pytabkit=False, on_rows=None):
+    """Rows (table, model, seed, condition, scores) on the built-in data.
+
+    With ``study``, the study's SteelNets only (no baselines, ceiling or
+    timing). ``on_rows(rows, timing)`` is called after each seed."""
     dataset = load_experiment_data()
     X, y = dataset.data.to_numpy(), dataset.target.to_numpy()
     intensity = dataset.frame["intensity"].to_numpy(dtype=float)
@@ -188,18 +297,17 @@ def run_builtin(seeds, only=None):
         for rate in FAILURE_RATES:
             failure = SensorFailure(rate, random_state=seed)
             tests[f"uniform {rate:.0%}"] = failure.fit_transform(X[split.test])
-        models = {
-            **steelnets(
-                seed,
-                attribution_prior=dataset.attribution_prior,
-                p_base=0.2,
-                validation_fraction=len(split.valid) / len(fit_rows),
-            ),
-            **baselines(seed, augment=True),
-        }
-        models[CEILING] = HistGradientBoostingClassifier(random_state=seed)
+        models = (study_steelnets if study else steelnets)(
+            seed,
+            attribution_prior=dataset.attribution_prior,
+            p_base=0.2,
+            validation_fraction=len(split.valid) / len(fit_rows),
+        )
+        if not study:
+            models.update(baselines(seed, augment=True, pytabkit=pytabkit))
+            models[CEILING] = HistGradientBoostingClassifier(random_state=seed)
         for name, model in models.items():
-            if only and name not in only and name != STEELNET:
+            if only and name not in only:
                 continue
             if name == CEILING:
                 seconds = timed_fit(
@@ -216,13 +324,25 @@ def run_builtin(seeds, only=None):
             for condition, X_test in conditions.items():
                 rows.append(
                     {
-                        "table": "builtin", "condition": condition, "model": name,
-                        "seed": seed, "fit_seconds": seconds,
+                        "table": "builtin",
+                        "condition": condition,
+                        "model": name,
+                        "seed": seed,
+                        "fit_seconds": seconds,
                         **score(model, X_test, y[split.test]),
                     }
                 )
+                if isinstance(model, SteelNetClassifier) and condition == "clean":
+                    rows[-1].update(
+                        head_agreement(model, dataset, X_test, y[split.test])
+                    )
             print(f"  builtin seed {seed} {name}: {seconds:.1f}s", flush=True)
-        timing.append(fit_time_ratio(X[fit_rows], y[fit_rows], seed, models[STEELNET]))
+        if not study and (not only or STEELNET in only):
+            timing.append(
+                fit_time_ratio(X[fit_rows], y[fit_rows], seed, models[STEELNET])
+            )
+        if on_rows is not None:
+            on_rows(rows, timing)
     return rows, timing
 
 
@@ -239,8 +359,11 @@ def fit_time_ratio(X, y, seed, steelnet):
     steelnet.predict_proba(big)
     throughput = len(big) / (time.perf_counter() - start)
     return {
-        "seed": seed, "n_rows": len(X), "steelnet_seconds": steelnet_seconds,
-        "hgb_seconds": hgb_seconds, "ratio": steelnet_seconds / hgb_seconds,
+        "seed": seed,
+        "n_rows": len(X),
+        "steelnet_seconds": steelnet_seconds,
+        "hgb_seconds": hgb_seconds,
+        "ratio": steelnet_seconds / hgb_seconds,
         "predict_rows_per_second": throughput,
     }
 
@@ -263,7 +386,8 @@ def real_tables(root=REAL_ROOT):
         features = frame.drop(columns=["cycle"]).filter(regex=r"^(?!target_)")
         for target in ("cooler_pct", "valve_pct", "pump_leakage", "accumulator_bar"):
             tables[f"hydraulic {target}"] = (
-                features.to_numpy(float), frame[f"target_{target}"].to_numpy()
+                features.to_numpy(float),
+                frame[f"target_{target}"].to_numpy(),
             )
     cwru = root / "cwru_bearing_48k_1hp" / "cwru_time_features.csv"
     if cwru.is_file():
@@ -281,43 +405,78 @@ def sklearn_tables():
     }
 
 
-def run_tables(tables, seeds, only=None, subsample=None):
-    """Rows on plain tables: stratified 70/30, every model at its defaults."""
+def run_tables(
+    tables,
+    seeds,
+    only=None,
+    subsample=None,
+    study=False,
+    pytabkit=False,
+    on_rows=None,
+):
+    """Rows on plain tables: stratified 70/30, every model at its defaults
+    (with ``study``, the study's SteelNets only). Every table of a seed runs
+    before the next seed; ``on_rows(rows)`` is called after each table, to
+    save what has run."""
     rows = []
-    for table, (X, y) in tables.items():
-        for seed in seeds:
+    for seed in seeds:
+        for table, (X, y) in tables.items():
             X_train, X_test, y_train, y_test = train_test_split(
                 X, y, test_size=0.3, stratify=y, random_state=seed
             )
             if subsample and len(X_train) > subsample:
                 X_train, _, y_train, _ = train_test_split(
-                    X_train, y_train, train_size=subsample, stratify=y_train,
+                    X_train,
+                    y_train,
+                    train_size=subsample,
+                    stratify=y_train,
                     random_state=seed,
                 )
-            models = {**steelnets(seed), **baselines(seed, augment=False)}
+            if study:
+                models = study_steelnets(seed)
+            else:
+                models = {
+                    **steelnets(seed),
+                    **baselines(seed, augment=False, pytabkit=pytabkit),
+                }
             for name, model in models.items():
-                if only and name not in only and name != STEELNET:
+                if only and name not in only:
+                    continue
+                if too_wide_for_attention(model, X_train):
+                    print(
+                        f"  {table}: {name} not run (attention over "
+                        f"{X_train.shape[1]} sensor tokens)",
+                        flush=True,
+                    )
                     continue
                 seconds = timed_fit(model, X_train, y_train)
                 rows.append(
                     {
-                        "table": table, "condition": "clean", "model": name,
-                        "seed": seed, "fit_seconds": seconds,
+                        "table": table,
+                        "condition": "clean",
+                        "model": name,
+                        "seed": seed,
+                        "fit_seconds": seconds,
                         **score(model, X_test, y_test),
                     }
                 )
             print(f"  {table} seed {seed} done", flush=True)
+            if on_rows is not None:
+                on_rows(rows)
     return rows
 
 
-def paired_differences(frame):
-    """Macro-F1 of SteelNet (defaults) minus each model, per table and
-    condition: mean and 95 % t-interval over the seeds."""
+def paired_differences(frame, reference=STEELNET, sign=1):
+    """Macro-F1 of ``reference`` minus each model (``sign=-1``: each model
+    minus ``reference``), per table and condition: mean and 95 % t-interval
+    over the seeds."""
     out = []
     for (table, condition), group in frame.groupby(["table", "condition"]):
         pivot = group.pivot(index="seed", columns="model", values="f1_macro")
-        for model in pivot.columns.drop(STEELNET):
-            diff = (pivot[STEELNET] - pivot[model]).dropna()
+        if reference not in pivot:  # not run on this table (say attention)
+            continue
+        for model in pivot.columns.drop(reference):
+            diff = sign * (pivot[reference] - pivot[model]).dropna()
             n = len(diff)
             half = (
                 stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / np.sqrt(n)
@@ -326,59 +485,363 @@ def paired_differences(frame):
             )
             out.append(
                 {
-                    "table": table, "condition": condition, "versus": model,
-                    "mean": diff.mean(), "low": diff.mean() - half,
-                    "high": diff.mean() + half, "n_seeds": n,
+                    "table": table,
+                    "condition": condition,
+                    "versus": model if sign == 1 else reference,
+                    "model": reference if sign == 1 else model,
+                    "mean": diff.mean(),
+                    "low": diff.mean() - half,
+                    "high": diff.mean() + half,
+                    "n_seeds": n,
                 }
             )
     return pd.DataFrame(out)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 seed, subsets")
-    parser.add_argument(
-        "--suite", nargs="+", default=["builtin", "real", "sklearn"],
-        choices=["builtin", "real", "sklearn"],
+def _row(target, measured, goal, met):
+    return {"target": target, "measured": measured, "goal": goal, "met": bool(met)}
+
+
+def targets(frame, diffs, timing):
+    """The issue's targets, each with what was measured and whether it is met."""
+    out = []
+    f1 = frame.groupby(["table", "condition", "model"])["f1_macro"].mean()
+    diff = diffs.set_index(["table", "condition", "versus"])
+    if "builtin" in frame["table"].unique():
+        clean = f1.loc[("builtin", "clean")]
+        trees = [m for m in ("HistGradientBoosting", "RandomForest") if m in clean]
+        if trees:
+            best = max(trees, key=clean.get)
+            d = diff.loc[("builtin", "clean", best)]
+            out.append(
+                _row(
+                    f"built-in clean macro-F1 minus {best} (the better tree ensemble)",
+                    f"{d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]",
+                    ">= 0",
+                    d["mean"] >= 0,
+                )
+            )
+        if CEILING in clean:
+            gap = clean[STEELNET] - clean[CEILING]
+            out.append(
+                _row(
+                    "built-in clean macro-F1 minus the ceiling",
+                    f"{gap:+.4f}",
+                    ">= -0.005",
+                    gap >= -0.005,
+                )
+            )
+        for rate in FAILURE_RATES:
+            condition = f"uniform {rate:.0%}"
+            ranked = f1.loc[("builtin", condition)].sort_values(ascending=False)
+            rank = list(ranked.index).index(STEELNET) + 1
+            out.append(
+                _row(
+                    f"rank by macro-F1 at {condition} failures",
+                    f"{rank} of {len(ranked)} (first: {ranked.index[0]})",
+                    "1",
+                    rank == 1,
+                )
+            )
+    for table in frame["table"].unique():
+        if table == "builtin":
+            continue
+        if (table, "clean", "HistGradientBoosting") not in diff.index:
+            out.append(
+                _row(
+                    f"{table}: macro-F1 minus HistGradientBoosting",
+                    "not run (self-attention on too many columns)",
+                    ">= 0",
+                    False,
+                )
+            )
+            continue
+        d = diff.loc[(table, "clean", "HistGradientBoosting")]
+        out.append(
+            _row(
+                f"{table}: macro-F1 minus HistGradientBoosting",
+                f"{d['mean']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}]",
+                ">= 0",
+                d["mean"] >= 0,
+            )
+        )
+    if timing:
+        ratio = float(np.mean([t["ratio"] for t in timing]))
+        speed = float(np.min([t["predict_rows_per_second"] for t in timing]))
+        out.append(
+            _row(
+                "fit time / HistGradientBoosting's (built-in rows)",
+                f"{ratio:.2f}",
+                "<= 6",
+                ratio <= 6,
+            )
+        )
+        out.append(
+            _row(
+                "predict_proba rows per second (slowest seed)",
+                f"{speed:,.0f}",
+                ">= 50,000",
+                speed >= 50_000,
+            )
+        )
+    return out
+
+
+def study_summary(frame):
+    """Per configuration: tables won against the paper's configuration (mean
+    paired difference > 0), tables clearly won (95 % interval above 0),
+    mean paired difference and mean fit seconds."""
+    diffs = paired_differences(frame, reference="paper", sign=-1)
+    seconds = frame.groupby("model")["fit_seconds"].mean()
+    summary = diffs.groupby("model").agg(
+        tables=("mean", "size"),
+        wins=("mean", lambda d: int((d > 0).sum())),
+        clear_wins=("low", lambda low: int((low > 0).sum())),
+        clear_losses=("high", lambda high: int((high < 0).sum())),
+        mean_difference=("mean", "mean"),
     )
-    parser.add_argument("--models", nargs="+", default=None, help="subset of models")
-    parser.add_argument("--out", default=str(RESULTS))
-    args = parser.parse_args()
-    torch.set_num_threads(1)
-    seeds = [0] if args.quick else [0, 1, 2]
+    summary["fit_seconds"] = seconds.reindex(summary.index)
+    return diffs, summary
+
+
+def run_study(args):
+    """The study of the defaults: every STUDY_CONFIGS row on the suite."""
+    seeds = [0] if args.quick else [0, 1]
     subsample = 1000 if args.quick else None
-    rows, timing = [], []
+    rows = []
     if "builtin" in args.suite:
-        builtin_rows, timing = run_builtin(seeds, args.models)
-        rows += builtin_rows
+        rows += run_builtin(seeds, args.models, study=True)[0]
     if "real" in args.suite:
-        rows += run_tables(real_tables(), seeds, args.models, subsample)
+        rows += run_tables(real_tables(), seeds, args.models, subsample, study=True)
     if "sklearn" in args.suite:
-        rows += run_tables(sklearn_tables(), seeds, args.models, subsample)
+        rows += run_tables(sklearn_tables(), seeds, args.models, subsample, study=True)
+    frame = pd.DataFrame(rows)
+    pivot = frame.pivot_table(
+        index=["table", "condition"], columns="model", values="f1_macro"
+    )
+    diffs, summary = study_summary(frame)
+    print(pivot.round(4).to_string())
+    print(diffs.round(4).to_string(index=False))
+    print(summary.round(4).to_string())
+    out = Path(args.out if args.out != str(RESULTS) else STUDY_RESULTS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "seeds": seeds,
+                "quick": args.quick,
+                "suites": args.suite,
+                "configs": STUDY_CONFIGS,
+                "runs": write_runs(rows, out),
+                "paired_f1_macro_differences": diffs.to_dict(orient="records"),
+                "summary": summary.reset_index().to_dict(orient="records"),
+            },
+            indent=1,
+            default=float,
+        )
+    )
+    print(f"wrote {out}")
+
+
+#: Tables of the modality-dropout check (``--dropout-check``).
+DROPOUT_CHECK_TABLES = ("hydraulic valve_pct", "hydraulic accumulator_bar")
+
+
+def run_dropout_check(seeds, out):
+    """SteelNet's defaults with and without modality dropout
+    (``failure_rates=0``) on the hydraulic tables where it trails most."""
+    tables = {name: real_tables()[name] for name in DROPOUT_CHECK_TABLES}
+    rows = []
+    for seed in seeds:
+        for table, (X, y) in tables.items():
+            X_train, X_test, y_train, y_test = train_test_split(
+                X, y, test_size=0.3, stratify=y, random_state=seed
+            )
+            for name, rates in (("defaults", "table"), ("failure_rates=0", 0.0)):
+                model = SteelNetClassifier(random_state=seed, failure_rates=rates)
+                seconds = timed_fit(model, X_train, y_train)
+                rows.append(
+                    {
+                        "table": table,
+                        "model": f"SteelNet ({name})",
+                        "seed": seed,
+                        "fit_seconds": seconds,
+                        **score(model, X_test, y_test),
+                    }
+                )
+                print(f"  {table} seed {seed} {name}", flush=True)
+    frame = pd.DataFrame(rows)
+    summary = frame.groupby(["table", "model"])[["f1_macro", "fit_seconds"]].mean()
+    print(summary.round(4).to_string())
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seeds": seeds,
+                "summary": summary.reset_index().to_dict(orient="records"),
+            },
+            indent=1,
+            default=float,
+        )
+    )
+    print(f"wrote {out}")
+
+
+def write_runs(rows, out):
+    """The per-seed rows beside ``out`` as CSV (the JSON keeps the tables,
+    which the documentation renders)."""
+    path = Path(out).with_name(Path(out).stem + "_runs.csv")
+    pd.DataFrame(rows).to_csv(path, index=False, float_format="%.6g")
+    return path.name
+
+
+def write_results(rows, timing, seeds, quick, out):
+    """Print the tables and targets of ``rows`` and write them to ``out``
+    (the per-seed rows to ``<out>_runs.csv``)."""
     frame = pd.DataFrame(rows)
     metrics = ["f1_macro", "balanced_accuracy", "accuracy", "ece", "fit_seconds"]
+    metrics += [c for c in frame.columns if c.startswith("attribution_")]
     summary = frame.groupby(["table", "condition", "model"])[metrics].mean()
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     print(summary.round(4).to_string())
     diffs = paired_differences(frame)
     print(diffs.round(4).to_string(index=False))
+    candidate = (
+        paired_differences(frame, reference=CANDIDATE)
+        if CANDIDATE in set(frame["model"])
+        else pd.DataFrame()
+    )
     if timing:
         print(pd.DataFrame(timing).round(3).to_string(index=False))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(
+    goals = targets(frame, diffs, timing)
+    print(pd.DataFrame(goals).to_string(index=False))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(
         json.dumps(
             {
-                "seeds": seeds, "quick": args.quick, "runs": rows,
+                "seeds": seeds,
+                "quick": quick,
+                "targets": goals,
                 "summary": summary.reset_index().to_dict(orient="records"),
                 "paired_f1_macro_differences": diffs.to_dict(orient="records"),
+                "candidate_paired_f1_macro_differences": candidate.to_dict(
+                    orient="records"
+                ),
                 "fit_time": timing,
+                "runs": write_runs(rows, out),
             },
             indent=1,
             default=float,
         )
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
+
+
+def save_runs(rows, timing, seeds, quick, out):
+    """The rows so far, without the tables: what :func:`combine` needs to
+    merge an interrupted run."""
+    Path(out).write_text(
+        json.dumps(
+            {
+                "seeds": seeds,
+                "quick": quick,
+                "partial": True,
+                "fit_time": timing,
+                "runs": write_runs(rows, out),
+            },
+            default=float,
+        )
+    )
+
+
+def combine(paths, out):
+    """Merge the runs of several result files (say the suites run in
+    parallel processes) into ``out``, recomputing every table."""
+    parts = [json.loads(Path(path).read_text()) for path in paths]
+    rows = []
+    for path, part in zip(paths, parts):
+        runs = part["runs"]
+        if isinstance(runs, str):  # the name of the runs' CSV file
+            runs = pd.read_csv(Path(path).with_name(runs)).to_dict("records")
+        rows += runs
+    timing = [t for part in parts for t in part["fit_time"]]
+    seeds = sorted({int(row["seed"]) for row in rows})
+    write_results(rows, timing, seeds, any(part["quick"] for part in parts), out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 seed, subsets")
+    parser.add_argument(
+        "--suite",
+        nargs="+",
+        default=["builtin", "real", "sklearn"],
+        choices=["builtin", "real", "sklearn"],
+    )
+    parser.add_argument("--models", nargs="+", default=None, help="subset of models")
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument(
+        "--study", action="store_true", help="compare STUDY_CONFIGS (2 seeds)"
+    )
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="merge result files (suites run in parallel) into --out",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=None)
+    parser.add_argument(
+        "--pytabkit",
+        action="store_true",
+        help="add pytabkit's RealMLP and TabM (slow on CPU)",
+    )
+    parser.add_argument(
+        "--dropout-check",
+        action="store_true",
+        help="SteelNet with and without modality dropout on hydraulic tables",
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    if args.dropout_check:
+        out = args.out if args.out != str(RESULTS) else DROPOUT_RESULTS
+        run_dropout_check(args.seeds or [0], out)
+        return
+    if args.combine:
+        combine(args.combine, args.out)
+        return
+    if args.study:
+        run_study(args)
+        return
+    seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
+    subsample = 1000 if args.quick else None
+    rows, timing = [], []
+    if "builtin" in args.suite:
+        builtin_rows, timing = run_builtin(
+            seeds,
+            args.models,
+            pytabkit=args.pytabkit,
+            on_rows=partial(save_runs, seeds=seeds, quick=args.quick, out=args.out),
+        )
+        rows += builtin_rows
+    tables = {}
+    if "real" in args.suite:
+        tables.update(real_tables())
+    if "sklearn" in args.suite:
+        tables.update(sklearn_tables())
+
+    def checkpoint(table_rows):
+        save_runs(rows + table_rows, timing, seeds, args.quick, args.out)
+
+    rows += run_tables(
+        tables,
+        seeds,
+        args.models,
+        subsample,
+        pytabkit=args.pytabkit,
+        on_rows=checkpoint,
+    )
+    write_results(rows, timing, seeds, args.quick, args.out)
 
 
 if __name__ == "__main__":

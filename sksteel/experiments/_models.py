@@ -25,7 +25,21 @@ from sklearn.preprocessing import StandardScaler
 from ..models import SteelNetClassifier
 from ..sampling import ModalityDropout
 
-__all__ = ["ABLATIONS", "baseline_estimators", "steelnet_estimator"]
+__all__ = [
+    "ABLATIONS",
+    "PAPER_STEELNET",
+    "STEELNET_LABEL",
+    "baseline_estimators",
+    "steelnet_estimator",
+]
+
+#: The model name of SteelNet with the paper's network and training
+#: (:meth:`~sksteel.models.SteelNetClassifier.paper`); "SteelNet" alone is
+#: SteelNet with sksteel's defaults, the model of every other section.
+PAPER_STEELNET = "SteelNet (paper)"
+
+#: How the tables label the model "SteelNet" (sksteel's defaults).
+STEELNET_LABEL = "SteelNet (sksteel defaults)"
 
 #: Mean missing-reading rate while training (paper 2.2.2: p_base = 0.2).
 TRAINING_DROPOUT = 0.2
@@ -137,14 +151,14 @@ def baseline_estimators(random_state=None, *, quick=False):
 
 
 def steelnet_estimator(
-    attribution_prior=None, *, random_state=None, quick=False, **params
+    attribution_prior=None, *, random_state=None, quick=False, paper=False, **params
 ):
     """SteelNet as the experiments train it.
 
-    The paper's settings (the estimator's defaults: loss weights 1.0 / 0.5 /
-    0.3 / 0.1, AdamW, cosine annealing, early stopping with patience 10 on
-    validation accuracy, modality dropout with p_base 0.2), at most 50
-    epochs (5 when ``quick``).
+    The estimator's defaults (or, with ``paper``, the paper's network and
+    training, :meth:`~sksteel.models.SteelNetClassifier.paper`), modality
+    dropout with p_base 0.2, at most 50 epochs with patience 10 (5 epochs,
+    patience 3 when ``quick``).
 
     Parameters
     ----------
@@ -154,6 +168,8 @@ def steelnet_estimator(
         Seed of the network.
     quick : bool, default=False
         Train for a few epochs only.
+    paper : bool, default=False
+        Build the paper's configuration instead of sksteel's defaults.
     **params
         Other :class:`~sksteel.models.SteelNetClassifier` parameters, for
         example an ablation from :data:`ABLATIONS` or
@@ -169,12 +185,15 @@ def steelnet_estimator(
     >>> from sksteel.experiments import ABLATIONS, steelnet_estimator
     >>> steelnet_estimator(random_state=0, **ABLATIONS["no_physics"]).use_physics
     False
+    >>> steelnet_estimator(random_state=0, paper=True).batch_size
+    64
     """
     # verbose=0: the experiments fit many models, in parallel, and report
     # their own progress.
     settings = {
         **_EPOCHS[bool(quick)], "p_base": TRAINING_DROPOUT, "verbose": 0, **params
     }
-    return SteelNetClassifier(
+    build = SteelNetClassifier.paper if paper else SteelNetClassifier
+    return build(
         attribution_prior=attribution_prior, random_state=random_state, **settings
     )

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._schema import CLASS_NAMES
+from ._models import PAPER_STEELNET, STEELNET_LABEL
 from ._paper import PAPER_RESULTS
 
 __all__ = ["headline_table"]
@@ -52,8 +53,13 @@ def _formatter(n_seeds, digits=3):
     return cell
 
 
+def _label(model):
+    """A model's name in the tables: "SteelNet" is sksteel's defaults."""
+    return STEELNET_LABEL if model == "SteelNet" else model
+
+
 def _paper_table1(model, metric):
-    if model == "SteelNet":
+    if model == PAPER_STEELNET:
         return _number(PAPER_RESULTS["table1"].get(metric))
     if model == "LDA" and metric == "accuracy":
         return _number(PAPER_RESULTS["lda_accuracy"])
@@ -90,7 +96,7 @@ def headline_table(results):
     for model, row in summary.iterrows():
         rows.append(
             {
-                "model": model,
+                "model": _label(model),
                 "accuracy": cell(row, "accuracy"),
                 "paper accuracy": _paper_table1(model, "accuracy"),
                 "weighted F1": cell(row, "f1_weighted"),
@@ -114,7 +120,7 @@ def _table1_tables(results, cell):
     ]
     rows = []
     for model, row in summary.iterrows():
-        entry = {"model": model}
+        entry = {"model": _label(model)}
         for metric, label in paper_metrics:
             entry[label] = cell(row, metric)
             entry[f"{label}, paper"] = _paper_table1(model, metric)
@@ -122,7 +128,7 @@ def _table1_tables(results, cell):
     honest = []
     for model, row in summary.iterrows():
         entry = {
-            "model": model,
+            "model": _label(model),
             "macro-F1": cell(row, "f1_macro"),
             "balanced accuracy": cell(row, "balanced_accuracy"),
         }
@@ -209,7 +215,7 @@ def _robustness_table(results, cell, mode, metric):
     rows = []
     for model in results.table1.summary.index:
         curve = summary.loc[(model, mode)]
-        entry = {"model": model}
+        entry = {"model": _label(model)}
         for rate, row in curve.iterrows():
             entry[_rate_label(rate)] = cell(row, metric)
         entry["area"] = cell(areas.loc[(model, mode)], f"{metric}_auc")
@@ -217,7 +223,7 @@ def _robustness_table(results, cell, mode, metric):
     if metric == "accuracy" and mode == "uniform":
         paper = PAPER_RESULTS["robustness_accuracy"]
         entry = {"model": "SteelNet, paper"}
-        for rate in summary.loc[(rows[0]["model"], mode)].index:
+        for rate in summary.loc[(results.table1.summary.index[0], mode)].index:
             entry[_rate_label(rate)] = _number(paper.get(float(rate)))
         rates = np.array(list(paper))
         entry["area"] = _number(
@@ -273,7 +279,7 @@ def _timing_table(results):
     return pd.DataFrame(
         [
             {
-                "model": model,
+                "model": _label(model),
                 "fit time (s)": cell(row, "fit_time"),
                 "predict time, test split (s)": cell(row, "predict_time"),
             }

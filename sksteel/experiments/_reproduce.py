@@ -25,6 +25,8 @@ from ._figures import (
 )
 from ._fitting import fit_models
 from ._models import (
+    PAPER_STEELNET,
+    STEELNET_LABEL,
     TRAINING_DROPOUT,
     _training_length,
     baseline_estimators,
@@ -132,6 +134,10 @@ def _load_dataset(config, stages):
     return dataset
 
 
+#: The SteelNet parameters the protocol names, beside the training length.
+_LEARNER = ["use_attention", "n_ensemble", "lr", "batch_size", "scoring"]
+
+
 def _settings(estimator, names):
     """``name=value`` of the estimator's parameters ``names``, as set."""
     params = estimator.get_params()
@@ -143,7 +149,7 @@ def _protocol(config, dataset, splits, estimators, with_ceiling):
     read from the estimators of the first seed, so the text cannot drift
     from what ran."""
     sizes = next(iter(splits.values()))
-    steelnet = estimators["SteelNet"]
+    steelnet, paper = estimators["SteelNet"], estimators[PAPER_STEELNET]
     hgb, forest, mlp, logistic = (
         estimators[name][-1]
         for name in ("HistGradientBoosting", "RandomForest", "MLP",
@@ -166,13 +172,15 @@ def _protocol(config, dataset, splits, estimators, with_ceiling):
         f"Split: stratified {len(sizes.train):,} train / {len(sizes.valid):,} "
         f"validation / {len(sizes.test):,} test rows, redrawn for each seed; every "
         "model of a seed uses that seed's split and random_state.",
-        f"SteelNet: the paper's settings, "
-        f"{_settings(steelnet, [*_training_length(config.quick), 'lr', 'batch_size'])}"
-        f"{' (quick run)' if config.quick else ''}, early stopping on validation "
-        "accuracy. It is given the train and validation rows and holds out as "
-        "many rows as the validation split has (stratified) for early stopping, "
-        "so it trains on as many rows as the baselines, which train on the "
-        "train rows.",
+        f"{STEELNET_LABEL} (\"SteelNet\" in the rest of this report): the "
+        "estimator's defaults, "
+        f"{_settings(steelnet, [*_training_length(config.quick), *_LEARNER])}"
+        f"{' (quick run)' if config.quick else ''}. {PAPER_STEELNET}: the paper's "
+        "network and training (`SteelNetClassifier.paper()`), "
+        f"{_settings(paper, _LEARNER)}. Each is given the "
+        "train and validation rows and holds out as many rows as the validation "
+        "split has (stratified) for early stopping, so it trains on as many rows "
+        "as the baselines, which train on the train rows.",
         f"Baselines: HistGradientBoosting {_settings(hgb, ['max_iter'])}, "
         f"RandomForest {_settings(forest, ['n_estimators', 'min_samples_leaf'])}, "
         f"MLP {_settings(mlp, ['hidden_layer_sizes', 'max_iter'])}, logistic "
@@ -432,6 +440,9 @@ def _run_experiments(config, dataset, stages):
     def make_estimators(seed):
         return {
             "SteelNet": steelnet_estimator(prior, random_state=seed, quick=quick),
+            PAPER_STEELNET: steelnet_estimator(
+                prior, random_state=seed, quick=quick, paper=True
+            ),
             **baseline_estimators(seed, quick=quick),
         }
 

@@ -18,6 +18,19 @@ DATA = Path(__file__).parent / "data"
 #: Small settings so every fit takes a fraction of a second.
 CHEAP = dict(hidden_layer_sizes=(16,), d_token=4, n_heads=2, max_epochs=3)
 
+#: Every learner option switched on (the study's candidates combined).
+LEARNER = dict(
+    use_attention=False,
+    numeric_embedding="periodic",
+    n_ensemble=4,
+    scaling="robust",
+    soft_clip=3.0,
+    label_smoothing=0.1,
+    temperature_scaling=True,
+    batch_size=256,
+    scoring="f1_macro",
+)
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -42,10 +55,14 @@ def test_paper_preset_reproduces_the_paper_network(data):
     }
     expected = json.loads((DATA / "paper_preset_state_shapes.json").read_text())
     assert shapes == expected
+    # The thread count and the CPU's matrix kernels change the last float32
+    # digits, and 3 epochs of training carry them to about 3e-5 (1 thread
+    # against 2 on one machine); another batch size or seed moves the
+    # probabilities by about 0.5. 1e-3 tells the two apart.
     np.testing.assert_allclose(
         clf.predict_proba(X[:50]),
         np.load(DATA / "paper_preset_proba.npy"),
-        rtol=1e-6, atol=1e-7,
+        rtol=0, atol=1e-3,
     )
     assert clf.temperature_ == 1.0
 
@@ -62,8 +79,9 @@ def test_paper_preset_overrides_win():
 
 def test_paper_preset_names_real_parameters():
     """Check that every PAPER_PARAMS entry is a parameter, and that the
-    defaults are still the paper's: the learner study that would change them
-    has not been run to the end (issue 13)."""
+    defaults are still the paper's: the learner study
+    (``benchmarks/bench_learners.py --study``) found no configuration that
+    wins clearly, so none replaced them."""
     defaults = SteelNetClassifier().get_params()
     for name, value in PAPER_PARAMS.items():
         assert name in defaults, name
@@ -91,12 +109,12 @@ def test_learner_parameters_are_validated(data, params, match):
 
 
 def test_ensemble_with_embeddings_is_deterministic_and_calibrated(data):
-    """Check that the default learner (embeddings, 4 members, robust
-    scaling, temperature) gives probabilities summing to 1, identical for
-    the same seed, and a temperature from the grid."""
+    """Check that the learner options together (embeddings, 4 members,
+    robust scaling, soft clipping, temperature) give probabilities summing
+    to 1, identical for the same seed, and a temperature from the grid."""
     X, y = data
-    first = SteelNetClassifier(**CHEAP, random_state=0).fit(X, y)
-    second = SteelNetClassifier(**CHEAP, random_state=0).fit(X, y)
+    first = SteelNetClassifier(**CHEAP, **LEARNER, random_state=0).fit(X, y)
+    second = SteelNetClassifier(**CHEAP, **LEARNER, random_state=0).fit(X, y)
     proba = first.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     np.testing.assert_array_equal(proba, second.predict_proba(X))
@@ -138,12 +156,15 @@ def test_robust_standardisation_median_iqr_and_fallbacks():
     assert centre[3] == 0.0 and scale[3] == 1.0
 
 
+@pytest.mark.parametrize("options", [{}, LEARNER], ids=["defaults", "learner"])
 @pytest.mark.parametrize(
-    "kind", ["single_feature", "constant_features", "two_rows_per_class", "empty"]
+    "kind",
+    ["single_feature", "constant_features", "two_rows_per_class", "empty"],
 )
-def test_default_learner_fits_awkward_tables(kind):
-    """Check that the default learner fits a single feature, constant
-    features, 2 rows per class and a column with no reading."""
+def test_default_learner_fits_awkward_tables(kind, options):
+    """Check that the defaults, and every learner option on, fit a single
+    feature, constant features, 2 rows per class (too few for a validation
+    split: trained on every row) and a column with no reading."""
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1, 2], 2 if kind == "two_rows_per_class" else 20)
     X = rng.normal(size=(len(y), 3)) + y[:, None]
@@ -153,9 +174,11 @@ def test_default_learner_fits_awkward_tables(kind):
         X[:, 1:] = 4.0
     elif kind == "empty":
         X[:, 2] = np.nan
-    clf = SteelNetClassifier(**CHEAP, random_state=0).fit(X, y)
+    clf = SteelNetClassifier(**CHEAP, **options, random_state=0).fit(X, y)
     proba = clf.predict_proba(X)
     assert proba.shape == (len(y), 3) and np.isfinite(proba).all()
+    head = clf.explain(X, method="head").to_numpy()
+    np.testing.assert_allclose(head.sum(axis=1), 1.0, rtol=1e-5)
 
 
 def test_default_learner_refuses_infinity(data):

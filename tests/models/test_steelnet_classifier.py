@@ -15,7 +15,12 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    make_scorer,
+)
 from sklearn.model_selection import GridSearchCV, cross_validate, train_test_split
 from skorch.callbacks import Callback
 
@@ -348,6 +353,39 @@ def test_steelnet_classifier_grid_search_routes_intensity(sensors):
     assert len(search.cv_results_["params"]) == 4
     assert search.best_score_ > 0.5
     assert search.best_estimator_[-1].intensity_mean_ is not None
+
+
+def test_steelnet_classifier_routes_sample_weight_and_intensity(sensors):
+    """Check that GridSearchCV over a pipeline routes both ``sample_weight``
+    and ``intensity`` to SteelNet, split with the rows: a fold's fit sees
+    the weights of its own rows, so zero weights on one class make that
+    class's share of the predictions drop."""
+    X, y, intensity, _ = sensors
+    seen = []
+
+    class Recording(SteelNetClassifier):
+        def fit(self, X, y, intensity=None, sample_weight=None):
+            seen.append((len(y), None if intensity is None else len(intensity),
+                         None if sample_weight is None else len(sample_weight)))
+            return super().fit(X, y, intensity=intensity, sample_weight=sample_weight)
+
+    weight = np.where(y == 2, 1e-3, 1.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        net = Recording(**{**CHEAP, "max_epochs": 6})
+        net = net.set_fit_request(intensity=True, sample_weight=True)
+        pipeline = Pipeline([("impute", "passthrough"), ("net", net)])
+        scoring = make_scorer(accuracy_score).set_score_request(sample_weight=False)
+        search = GridSearchCV(pipeline, {"net__beta": [0.5]}, cv=2, scoring=scoring)
+        search.fit(X, y, intensity=intensity, sample_weight=weight)
+        unweighted = clone(net).fit(X, y, intensity=intensity)
+    folds, refit = seen[:2], seen[2]
+    assert all(n == n_intensity == n_weight for n, n_intensity, n_weight in folds)
+    assert sum(n for n, _, _ in folds) == len(y)
+    assert refit == (len(y), len(y), len(y))
+    best = search.best_estimator_[-1]
+    assert best.intensity_mean_ is not None
+    share = np.mean(best.predict(X) == 2)
+    assert share < np.mean(unweighted.predict(X) == 2)
 
 
 def test_steelnet_classifier_cross_validate_routes_intensity(sensors):
