@@ -80,8 +80,8 @@ def test_cli_reproduce_html_is_self_contained(quick_run):
 def test_cli_reproduce_reports_progress(quick_run):
     """Check that the stages are announced on stderr, in order."""
     _, _, _, stderr, _ = quick_run
-    stages = re.findall(r"^\[(\d)/7\]", stderr, flags=re.MULTILINE)
-    assert stages == [str(i) for i in range(1, 8)]
+    stages = re.findall(r"^\[(\d)/8\]", stderr, flags=re.MULTILINE)
+    assert stages == [str(i) for i in range(1, 9)]
 
 
 @pytest.mark.parametrize(
