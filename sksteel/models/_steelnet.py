@@ -20,6 +20,15 @@ from .._validation import _validate_readings
 from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss
 from ._base import _BaseTorchEstimator
+from ._images import (
+    IMAGE_PARAMETER_CONSTRAINTS,
+    MODALITIES,
+    embeddings,
+    image_net_params,
+    network_inputs,
+    similar_surfaces,
+    split_images,
+)
 from ._inputs import (
     align_attribution_prior,
     align_columns,
@@ -38,6 +47,7 @@ from ._training import (
     VALIDATION_METRICS,
     SteelNetNeuralNet,
     TensorBatches,
+    _take,
     softmax,
     training_callbacks,
     validation_split,
@@ -343,6 +353,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "delta": [Interval(Real, 0, None, closed="left")],
+        **IMAGE_PARAMETER_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like"],
         "d_token": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -380,6 +391,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         beta=0.5,
         gamma=0.3,
         delta=0.1,
+        epsilon=0.1,
+        image_column="auto",
+        image_encoder="scratch",
+        image_size=(64, 400),
+        image_root=None,
+        image_dropout=0.3,
+        on_error="raise",
         hidden_layer_sizes=(256, 256, 128),
         d_token=32,
         n_heads=4,
@@ -419,6 +437,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self.beta = beta
         self.gamma = gamma
         self.delta = delta
+        self.epsilon = epsilon
+        self.image_column = image_column
+        self.image_encoder = image_encoder
+        self.image_size = image_size
+        self.image_root = image_root
+        self.image_dropout = image_dropout
+        self.on_error = on_error
         self.hidden_layer_sizes = hidden_layer_sizes
         self.d_token = d_token
         self.n_heads = n_heads
@@ -506,6 +531,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self : SteelNetClassifier
             The fitted estimator.
         """
+        X, images = split_images(self, X, fit=True)
         X, y = _validate_readings(self, X, y, dtype=_FLOAT_DTYPES)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -533,11 +559,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             weight = sample_weight_target(sample_weight, len(y_index))
             targets["sample_weight"] = torch.from_numpy(weight.astype(np.float32))
         self.temperature_ = 1.0
-        valid = self._train(self._to_tensor(X), targets, y_index, self._seed())
+        inputs = network_inputs(self, self._to_tensor(X), images, fit=True)
+        valid = self._train(inputs, targets, y_index, self._seed())
         if self.temperature_scaling and valid is not None:
             self.temperature_ = fit_temperature(self.net_, *valid)
         self._store_history()
-        self.feature_attributions_ = self._class_attributions(X, y_index)
+        self.feature_attributions_ = self._class_attributions(inputs, y_index)
+        self._store_surfaces(inputs, images, y_index)
         return self
 
     def _resolve_parameters(self, y_index):
@@ -628,9 +656,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         if split is not None:
             train, valid = split
             valid_targets = {key: value[valid] for key, value in targets.items()}
-            valid_data = X[valid], valid_targets["y"]
-            train_split = predefined_split(Dataset(X[valid], valid_targets))
-            X = X[train]
+            valid_data = _take(X, valid), valid_targets["y"]
+            train_split = predefined_split(Dataset(_take(X, valid), valid_targets))
+            X = _take(X, train)
             targets = {key: value[train] for key, value in targets.items()}
         self.net_ = self._build_net(
             train_split, validate=split is not None, device=self._resolve_device()
@@ -652,7 +680,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             self.operating_ranges_, self.mean_[:, None], self.scale_[:, None]
         )
         rates = self.failure_rates_
-        return SteelNetNeuralNet(
+        net = SteelNetNeuralNet(
             module=SteelNet,
             module__d_in=self.n_features_in_,
             module__n_classes=len(self.classes_),
@@ -693,6 +721,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             device=device,
             **settings,
         )
+        if getattr(self, "image_column_", None) is not None:  # the camera
+            net.set_params(**image_net_params(self))
+        return net
 
     def _aligned(self, X):
         """``X`` with the training columns by name (``missing_columns``,
@@ -705,11 +736,14 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         )
 
     def _outputs(self, X):
-        """Validated, standardised tensor of ``X`` (the top of every method)."""
+        """The net's validated, standardised input for ``X`` (the top of
+        every method): the readings tensor, with the images if fitted with
+        them."""
         check_is_fitted(self)
+        X, images = split_images(self, X, fit=False)
         X = self._aligned(X)
         X = _validate_readings(self, X, reset=False, dtype=_FLOAT_DTYPES)
-        return self._to_tensor(X)
+        return network_inputs(self, self._to_tensor(X), images)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -813,9 +847,10 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             attribution.astype(np.float64), index=index, columns=self._column_names
         )
 
-    def _class_attributions(self, X, y_index):
-        """Mean attribution per true class on ``X`` (rows sum to 1)."""
-        attribution = self.net_.forward(self._to_tensor(X))[2].numpy()
+    def _class_attributions(self, inputs, y_index):
+        """Mean attribution per true class on the net's ``inputs`` (rows sum
+        to 1)."""
+        attribution = self.net_.forward(inputs)[2].numpy()
         rows = np.vstack(
             [attribution[y_index == k].mean(axis=0) for k in range(len(self.classes_))]
         ).astype(np.float64)
@@ -824,6 +859,92 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             index=pd.Index(self.classes_, name="class"),
             columns=self._column_names,
         )
+
+    def _store_surfaces(self, inputs, images, y_index):
+        """The training surfaces and their image embeddings, for
+        :meth:`similar_surfaces` (None without images)."""
+        self.surfaces_ = self.surface_embeddings_ = None
+        if not isinstance(inputs, dict):
+            return
+        present = inputs["image_present"].numpy()
+        embedded = embeddings(self.net_, inputs, "image")
+        self.surface_embeddings_ = embedded[present]
+        self.surfaces_ = pd.DataFrame(
+            {
+                "image_path": images[present].astype(str),
+                "defect_class": self.classes_[y_index[present]],
+            }
+        )
+
+    def transform(self, X, modality="joint"):
+        """Embeddings of the rows in the network's shared space.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Readings (NaN marks a missing reading) and, for a model fitted
+            with images, the image column (NaN or None where a row has no
+            image; a DataFrame without the column has no images).
+        modality : {"sensors", "image", "joint"}, default="joint"
+            ``"sensors"``: the sensor embedding ``z``; ``"image"``: the
+            image embedding, NaN rows where the image is missing (an error
+            for a model fitted without images); ``"joint"``: what the heads
+            read, their sum (the learned missing-image token standing in
+            for a missing image).
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+        """
+        if modality not in MODALITIES:
+            raise ValueError(
+                f"`modality` must be one of {list(MODALITIES)!r}; got {modality!r}."
+            )
+        inputs = self._outputs(X)
+        if modality == "image" and not isinstance(inputs, dict):
+            raise ValueError(
+                "This SteelNetClassifier was fitted without images, so it has no "
+                "image embedding; fit it on X with an image column, or ask for "
+                "modality='sensors'."
+            )
+        return embeddings(self.net_, inputs, modality)
+
+    def similar_surfaces(self, X, k=5):
+        """The ``k`` training surfaces whose images are nearest to each row's
+        readings in the shared space.
+
+        Each row's sensor embedding is compared (cosine similarity) with
+        the image embeddings of the training rows that had an image; with
+        cross-modal alignment (``epsilon > 0``) the two live in one space.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Readings; an image column, if any, is not used.
+        k : int, default=5
+            Number of surfaces per row (at most the number of training
+            surfaces).
+
+        Returns
+        -------
+        surfaces : DataFrame of shape (n_samples * k, 5)
+            Columns ``query`` (the row's index label of ``X``, or position),
+            ``rank`` (0 is the nearest), ``image_path``, ``defect_class``
+            (the training class of that surface) and ``similarity``.
+        """
+        check_is_fitted(self)
+        if self.surfaces_ is None:
+            raise ValueError(
+                "This SteelNetClassifier was fitted without images, so it has no "
+                "training surfaces to retrieve; fit it on X with an image column."
+            )
+        if not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"`k` must be a positive integer; got {k!r}.")
+        query = self.transform(X, modality="sensors")
+        found = similar_surfaces(query, self.surfaces_, self.surface_embeddings_, k)
+        if isinstance(X, pd.DataFrame):
+            found["query"] = X.index.to_numpy()[found["query"].to_numpy()]
+        return found
 
 
 def _float_tensor(array):

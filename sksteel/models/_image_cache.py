@@ -1,0 +1,199 @@
+"""What multimodal SteelNet reads from an image, cached on disk.
+
+An image becomes the network's input once: the downsampled grey pixels for
+an encoder trained from scratch, or the pooled features of a frozen
+:class:`~sksteel.vision.DefectSegmenter` encoder. Each is stored as one
+``.npy`` file under ``<data home>/image_features/<encoder key>/``, named
+after the image file's real path, size and modification time. The encoder
+key hashes the encoder's weights (or, for pixels, the image size), so new
+weights never reuse old features, and an edited image file is read again.
+Entries are written atomically; an entry that cannot be loaded or has the
+wrong shape is rebuilt with a warning.
+"""
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .._cache import ensure_folder, temporary_name
+from ..exceptions import DataCacheWarning, ImageReadError, ImageReadWarning
+
+__all__ = ["PixelReader", "SegmenterFeatures", "cached_inputs"]
+
+#: Images an encoder reads per forward pass when filling the cache.
+_BATCH_SIZE = 16
+
+#: Version of the stored layout; a change gives new keys.
+_CACHE_VERSION = 1
+
+
+def _read_image(path, image_size):
+    # torchvision and PIL: imported on use, as the vision package does
+    from ..vision._data import read_image
+
+    return read_image(path, image_size)
+
+
+class PixelReader:
+    """Grey pixels at ``image_size``, normalised, stored as float16."""
+
+    def __init__(self, image_size):
+        self.image_size = tuple(int(size) for size in image_size)
+        self.shape = (1, *self.image_size)
+        self.dtype = np.float16
+        self.key = f"pixels-{self.image_size[0]}x{self.image_size[1]}"
+
+    def __call__(self, paths):
+        images = [_read_image(path, self.image_size) for path in paths]
+        return torch.stack(images).numpy().astype(np.float16)
+
+
+class SegmenterFeatures:
+    """Global-average-pooled deepest feature map of a fitted segmenter's
+    encoder (``segmenter.net_.module_.encoder``), frozen, as float32."""
+
+    def __init__(self, segmenter):
+        self.encoder = segmenter.net_.module_.encoder
+        self.image_size = tuple(segmenter.image_size_)
+        self.shape = (int(self.encoder.out_channels[-1]),)
+        self.dtype = np.float32
+        digest = hashlib.sha256(repr(self.image_size).encode())
+        for name, tensor in sorted(self.encoder.state_dict().items()):
+            digest.update(name.encode() + b"\0")
+            digest.update(tensor.detach().cpu().numpy().tobytes())
+        self.key = f"encoder-{digest.hexdigest()[:16]}"
+
+    def __call__(self, paths):
+        rows = []
+        was_training = self.encoder.training
+        self.encoder.eval()
+        device = next(self.encoder.parameters()).device
+        try:
+            with torch.no_grad():
+                for start in range(0, len(paths), _BATCH_SIZE):
+                    batch = torch.stack(
+                        [
+                            _read_image(path, self.image_size)
+                            for path in paths[start : start + _BATCH_SIZE]
+                        ]
+                    ).to(device)
+                    deepest = self.encoder(batch)[-1]
+                    rows.append(deepest.mean(dim=(-2, -1)).cpu().numpy())
+        finally:
+            self.encoder.train(was_training)
+        return np.concatenate(rows).astype(np.float32)
+
+
+def _file_key(path):
+    """A name for the image file at ``path`` (real path, size, mtime), or
+    None when it cannot be found."""
+    real = os.path.realpath(path)
+    try:
+        stat = os.stat(real)
+    except OSError:
+        return None
+    text = f"{_CACHE_VERSION}\0{real}\0{stat.st_size}\0{stat.st_mtime_ns}"
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _load(entry, shape):
+    """The array stored at ``entry``, or None when it is absent or bad."""
+    if not entry.exists():
+        return None
+    try:
+        array = np.load(entry, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        problem = f"unreadable ({error})"
+    else:
+        if array.shape == shape:
+            return array
+        problem = f"shape {array.shape}, expected {shape}"
+    warnings.warn(
+        f"The cached image input {str(entry)!r} is damaged ({problem}); "
+        "reading the image again.",
+        DataCacheWarning,
+        stacklevel=4,
+    )
+    return None
+
+
+def _store(entry, array):
+    temporary = temporary_name(entry)
+    try:
+        with open(temporary, "wb") as handle:
+            np.save(handle, array, allow_pickle=False)
+        os.replace(temporary, entry)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _usable(paths, on_error):
+    """Which of ``paths`` are readable Severstal-size images (``on_error``:
+    raise, or warn and flag the others)."""
+    from ..vision._data import check_images  # PIL: imported on use
+
+    try:
+        usable, _ = check_images(np.asarray(paths, dtype=object), on_error=on_error)
+    except ImageReadError as error:
+        if on_error == "raise":
+            raise
+        warnings.warn(
+            f"{error} Their images are read as missing.", ImageReadWarning, stacklevel=4
+        )
+        usable = np.zeros(len(paths), dtype=bool)
+    return usable
+
+
+def cached_inputs(reader, paths, *, on_error="raise", data_home=None):
+    """The network input of every image in ``paths``, from the cache when
+    it is there.
+
+    Images not in the cache are checked first (they must open, have the
+    Severstal size and a grey or RGB colour kind; ``on_error``), then read.
+
+    Parameters
+    ----------
+    reader : PixelReader or SegmenterFeatures
+        What to compute from an image.
+    paths : sequence of str
+        Image files.
+    on_error : {"raise", "warn"}, default="raise"
+        A file that cannot be used raises
+        :class:`~sksteel.exceptions.ImageReadError`, or is flagged unusable
+        with an :class:`~sksteel.exceptions.ImageReadWarning`.
+    data_home : str or path-like, default=None
+        The sksteel data home (see :func:`sksteel.datasets.get_data_home`).
+
+    Returns
+    -------
+    inputs : ndarray of shape (len(paths), *reader.shape)
+        Zeros on the unusable rows.
+    usable : ndarray of bool, shape (len(paths),)
+    """
+    from ..datasets import get_data_home  # the data sets import the models
+
+    folder = Path(get_data_home(data_home)) / "image_features" / reader.key
+    ensure_folder(folder, "image features")
+    keys = [_file_key(path) for path in paths]
+    inputs = np.zeros((len(paths), *reader.shape), dtype=reader.dtype)
+    usable = np.zeros(len(paths), dtype=bool)
+    todo = []
+    for i, key in enumerate(keys):
+        array = None if key is None else _load(folder / f"{key}.npy", reader.shape)
+        if array is None:
+            todo.append(i)
+        else:
+            inputs[i], usable[i] = array, True
+    if todo:
+        checked = _usable([paths[i] for i in todo], on_error)
+        todo = [i for i, ok in zip(todo, checked) if ok]
+    if todo:
+        computed = reader([paths[i] for i in todo])
+        for i, array in zip(todo, computed):
+            _store(folder / f"{_file_key(paths[i])}.npy", array)
+            inputs[i], usable[i] = array, True
+    return inputs, usable
