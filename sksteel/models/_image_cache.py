@@ -131,29 +131,56 @@ def _store(entry, array):
         temporary.unlink(missing_ok=True)
 
 
-def _usable(paths, on_error):
-    """Which of ``paths`` are readable Severstal-size images (``on_error``:
-    raise, or warn and flag the others)."""
+#: The colour kinds an image may have (as the vision models name them).
+_COLOURS = ("grayscale", "RGB")
+
+
+def _problem(message, on_error):
+    """Raise ``message`` as an :class:`ImageReadError`, or warn that the
+    images it names are read as missing."""
+    if on_error == "raise":
+        raise ImageReadError(
+            f"{message} Fix or remove these files, or pass on_error='warn' to read "
+            "them as missing images."
+        )
+    warnings.warn(
+        f"{message} They are read as missing images.", ImageReadWarning, stacklevel=5
+    )
+
+
+def _usable(paths, on_error, colour):
+    """Which of ``paths`` open, have the Severstal size and the colour kind
+    ``colour`` (None: the most common one), and that kind."""
     from ..vision._data import check_images  # PIL: imported on use
 
     try:
-        usable, _ = check_images(np.asarray(paths, dtype=object), on_error=on_error)
+        return check_images(
+            np.asarray(paths, dtype=object), on_error=on_error, colour=colour
+        )
     except ImageReadError as error:
         if on_error == "raise":
             raise
-        warnings.warn(
-            f"{error} Their images are read as missing.", ImageReadWarning, stacklevel=4
-        )
-        usable = np.zeros(len(paths), dtype=bool)
-    return usable
+        _problem(str(error).split(" Fix or remove")[0], on_error)
+        return np.zeros(len(paths), dtype=bool), colour
 
 
-def cached_inputs(reader, paths, *, on_error="raise", data_home=None):
+def _cached(folder, key, shape):
+    """The cached input of the image file ``key`` and its colour kind, or
+    ``(None, None)``."""
+    for colour in _COLOURS:
+        array = _load(folder / f"{key}-{colour}.npy", shape)
+        if array is not None:
+            return array, colour
+    return None, None
+
+
+def cached_inputs(reader, paths, *, on_error="raise", colour=None, data_home=None):
     """The network input of every image in ``paths``, from the cache when
     it is there.
 
-    Images not in the cache are checked first (they must open, have the
-    Severstal size and a grey or RGB colour kind; ``on_error``), then read.
+    Images not in the cache are checked first (they must open and have the
+    Severstal size), then read. Every image must have the colour kind
+    ``colour``. A file failing either is handled by ``on_error``.
 
     Parameters
     ----------
@@ -165,6 +192,8 @@ def cached_inputs(reader, paths, *, on_error="raise", data_home=None):
         A file that cannot be used raises
         :class:`~sksteel.exceptions.ImageReadError`, or is flagged unusable
         with an :class:`~sksteel.exceptions.ImageReadWarning`.
+    colour : {"grayscale", "RGB"} or None, default=None
+        The colour kind of the images; None takes the most common one.
     data_home : str or path-like, default=None
         The sksteel data home (see :func:`sksteel.datasets.get_data_home`).
 
@@ -173,27 +202,44 @@ def cached_inputs(reader, paths, *, on_error="raise", data_home=None):
     inputs : ndarray of shape (len(paths), *reader.shape)
         Zeros on the unusable rows.
     usable : ndarray of bool, shape (len(paths),)
+    colour : str or None
+        The colour kind of the usable images.
     """
     from ..datasets import get_data_home  # the data sets import the models
 
     folder = Path(get_data_home(data_home)) / "image_features" / reader.key
     ensure_folder(folder, "image features")
-    keys = [_file_key(path) for path in paths]
     inputs = np.zeros((len(paths), *reader.shape), dtype=reader.dtype)
-    usable = np.zeros(len(paths), dtype=bool)
+    kinds = np.full(len(paths), None, dtype=object)
     todo = []
-    for i, key in enumerate(keys):
-        array = None if key is None else _load(folder / f"{key}.npy", reader.shape)
+    for i, path in enumerate(paths):
+        key = _file_key(path)
+        array, kind = (None, None) if key is None else _cached(folder, key, reader.shape)
         if array is None:
             todo.append(i)
         else:
-            inputs[i], usable[i] = array, True
+            inputs[i], kinds[i] = array, kind
     if todo:
-        checked = _usable([paths[i] for i in todo], on_error)
-        todo = [i for i, ok in zip(todo, checked) if ok]
-    if todo:
-        computed = reader([paths[i] for i in todo])
-        for i, array in zip(todo, computed):
-            _store(folder / f"{_file_key(paths[i])}.npy", array)
-            inputs[i], usable[i] = array, True
-    return inputs, usable
+        checked, kind = _usable([paths[i] for i in todo], on_error, colour)
+        for i, ok in zip(todo, checked):
+            kinds[i] = kind if ok else None
+    known = kinds[kinds != None]  # noqa: E711 (element-wise comparison)
+    if colour is None and len(known):
+        values, counts = np.unique(known.astype(str), return_counts=True)
+        colour = str(values[np.argmax(counts)])
+    other = [i for i, kind in enumerate(kinds) if kind not in (None, colour)]
+    if other:
+        listed = ", ".join(repr(paths[i]) for i in other[:5])
+        _problem(
+            f"{len(other)} image(s) are {kinds[other[0]]} while the others are "
+            f"{colour}: {listed}.",
+            on_error,
+        )
+        kinds[other] = None
+    read = [i for i in todo if kinds[i] is not None]
+    if read:
+        computed = reader([paths[i] for i in read])
+        for i, array in zip(read, computed):
+            _store(folder / f"{_file_key(paths[i])}-{kinds[i]}.npy", array)
+            inputs[i] = array
+    return inputs, kinds != None, colour  # noqa: E711

@@ -135,21 +135,26 @@ def network_inputs(estimator, readings, values, *, fit=False):
 
     With ``fit=True`` a fit in which no row has a usable image raises when
     ``image_column`` was named, or warns and drops the image column when
-    it was inferred (``"auto"``); ``image_shape_`` is stored.
+    it was inferred (``"auto"``); ``image_shape_`` and ``image_colour_``
+    (the colour kind every image must have) are stored.
     """
     if values is None:
         return readings
     paths, present = _image_paths(values, estimator.image_root)
     reader = _reader(estimator)
     inputs = np.zeros((len(values), *reader.shape), dtype=reader.dtype)
+    colour = None if fit else estimator.image_colour_
     if paths:
-        read, usable = cached_inputs(reader, paths, on_error=estimator.on_error)
+        read, usable, colour = cached_inputs(
+            reader, paths, on_error=estimator.on_error, colour=colour
+        )
         inputs[present] = read
         present[present] = usable
     if fit:
         if not present.any():
             return _without_images(estimator, readings)
         estimator.image_shape_ = tuple(reader.shape)
+        estimator.image_colour_ = colour
     return {
         "x": readings,
         "image": torch.from_numpy(inputs),

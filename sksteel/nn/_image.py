@@ -148,8 +148,8 @@ def info_nce(a, b, log_scale):
     --------
     >>> import torch
     >>> from sksteel.nn import info_nce
-    >>> a = torch.eye(3)
-    >>> bool(info_nce(a, a, torch.tensor(3.0)) < info_nce(a, a.flip(0), torch.tensor(3.0)))
+    >>> a, scale = torch.eye(3), torch.tensor(3.0)
+    >>> bool(info_nce(a, a, scale) < info_nce(a, a.flip(0), scale))
     True
     """
     if len(a) < 2:
