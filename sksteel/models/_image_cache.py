@@ -214,7 +214,9 @@ def cached_inputs(reader, paths, *, on_error="raise", colour=None, data_home=Non
     todo = []
     for i, path in enumerate(paths):
         key = _file_key(path)
-        array, kind = (None, None) if key is None else _cached(folder, key, reader.shape)
+        array, kind = (
+            (None, None) if key is None else _cached(folder, key, reader.shape)
+        )
         if array is None:
             todo.append(i)
         else:

@@ -136,7 +136,9 @@ def test_image_parameters_do_not_touch_the_sensors_only_path(data):
     ).fit(X.drop(columns="image_path"), y)
     assert base.image_column_ is None and base.surfaces_ is None
     assert type(base.net_.module_).__name__ == "SteelNet"
-    np.testing.assert_array_equal(base.predict_proba(sensors), other.predict_proba(sensors))
+    np.testing.assert_array_equal(
+        base.predict_proba(sensors), other.predict_proba(sensors)
+    )
 
 
 def test_second_fit_reads_no_image(data, monkeypatch):
@@ -179,8 +181,13 @@ def segmenter(data):
     frame = pd.DataFrame({"image_path": X["image_path"].dropna().to_numpy()[:8]})
     frame = frame.assign(**{f"EncodedPixels_{c}": "" for c in range(1, 5)})
     return DefectSegmenter(
-        "resnet18", image_size=(64, 320), crop_size=(64, 128), max_epochs=1,
-        batch_size=4, random_state=0, verbose=0,
+        "resnet18",
+        image_size=(64, 320),
+        crop_size=(64, 128),
+        max_epochs=1,
+        batch_size=4,
+        random_state=0,
+        verbose=0,
     ).fit(frame)
 
 
