@@ -35,7 +35,7 @@ __all__ = [
 #: The column ``image_column="auto"`` looks for.
 DEFAULT_IMAGE_COLUMN = "image_path"
 
-#: What ``transform(X, modality=...)`` may return.
+#: What ``embed(X, modality=...)`` may return.
 MODALITIES = ("sensors", "image", "joint")
 
 #: How many offending values an error names.

@@ -876,7 +876,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             }
         )
 
-    def transform(self, X, modality="joint"):
+    def embed(self, X, modality="joint"):
         """Embeddings of the rows in the network's shared space.
 
         Parameters
@@ -940,7 +940,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             )
         if not isinstance(k, Integral) or k < 1:
             raise ValueError(f"`k` must be a positive integer; got {k!r}.")
-        query = self.transform(X, modality="sensors")
+        query = self.embed(X, modality="sensors")
         found = similar_surfaces(query, self.surfaces_, self.surface_embeddings_, k)
         if isinstance(X, pd.DataFrame):
             found["query"] = X.index.to_numpy()[found["query"].to_numpy()]

@@ -86,12 +86,12 @@ def test_missing_image_is_the_learned_token_not_a_black_image(fitted, data, tmp_
     X, _ = data
     rows = X.iloc[[0, 0]].copy()
     rows["image_path"] = [np.nan, _image(tmp_path / "black.jpg")]
-    image_part = fitted.transform(rows, "joint") - fitted.transform(rows, "sensors")
+    image_part = fitted.embed(rows, "joint") - fitted.embed(rows, "sensors")
     token = _missing_token(fitted)
     np.testing.assert_allclose(image_part[0], token, rtol=1e-5, atol=1e-6)
     assert np.abs(image_part[1] - token).max() > 1e-3
-    assert np.isnan(fitted.transform(rows, "image")[0]).all()
-    assert np.isfinite(fitted.transform(rows, "image")[1]).all()
+    assert np.isnan(fitted.embed(rows, "image")[0]).all()
+    assert np.isfinite(fitted.embed(rows, "image")[1]).all()
 
 
 def test_a_frame_without_the_image_column_has_no_images(fitted, data):
@@ -227,18 +227,18 @@ def test_multimodal_model_saves_and_loads_in_skops(fitted, data, tmp_path):
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(
-        loaded.transform(X, "image"), fitted.transform(X, "image")
+        loaded.embed(X, "image"), fitted.embed(X, "image")
     )
 
 
 def test_transform_and_similar_surfaces(fitted, data):
     X, y = data
     for modality in ("sensors", "image", "joint"):
-        assert fitted.transform(X, modality).shape == (len(X), 8)
-    image = fitted.transform(X, "image")
+        assert fitted.embed(X, modality).shape == (len(X), 8)
+    image = fitted.embed(X, "image")
     assert np.isnan(image[X["image_path"].isna().to_numpy()]).all()
     with pytest.raises(ValueError, match="modality"):
-        fitted.transform(X, "camera")
+        fitted.embed(X, "camera")
     found = fitted.similar_surfaces(X.iloc[:3], k=4)
     assert found.shape == (12, 5)
     assert found["query"].tolist() == [0] * 4 + [1] * 4 + [2] * 4
@@ -295,7 +295,7 @@ def test_wrong_size_or_colour_follows_on_error(data, tmp_path):
         SteelNetClassifier(**CHEAP).fit(bad, y)
     with pytest.warns(ImageReadWarning, match="small.jpg"):
         clf = SteelNetClassifier(**CHEAP, on_error="warn").fit(bad, y)
-    image_part = clf.transform(bad.iloc[[1, 2]], "joint") - clf.transform(
+    image_part = clf.embed(bad.iloc[[1, 2]], "joint") - clf.embed(
         bad.iloc[[1, 2]], "sensors"
     )
     # both unusable (a grey file among RGB ones): the missing token
