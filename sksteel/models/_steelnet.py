@@ -106,6 +106,34 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         Weights of the class, intensity, attribution and sparsity terms of
         the loss (paper eq 6). ``gamma=0`` is the "w/o attribution loss"
         ablation.
+    epsilon : float, default=0.1
+        Weight of the cross-modal alignment term: a symmetric InfoNCE loss
+        (learnable temperature) between the sensor and the image embedding
+        of each training row that has both. Used only with images.
+    image_column : str, "auto" or None, default="auto"
+        The column of a DataFrame ``X`` holding each row's surface-image
+        file (NaN or None where a row has no image). ``"auto"``: the column
+        ``image_path`` when ``X`` has it; None: sensors only; a name: that
+        column, which must exist. Without an image column the estimator is
+        the sensors-only SteelNet, unchanged. See the user guide, "Fusing
+        the camera and the sensors".
+    image_encoder : "scratch" or fitted DefectSegmenter, default="scratch"
+        ``"scratch"``: a small CNN trained end to end on the grey images at
+        ``image_size``; a fitted :class:`~sksteel.vision.DefectSegmenter`:
+        the pooled deepest features of its encoder, frozen.
+    image_size : tuple of int, default=(64, 400)
+        ``(height, width)`` the images are read at for ``"scratch"``.
+    image_root : str, path-like or None, default=None
+        Folder the image paths are relative to; a path resolving outside it
+        (``..``, symbolic links) is refused. None uses the paths as given.
+    image_dropout : float, default=0.3
+        Probability of dropping a row's image in each training batch (its
+        image then reads as missing), beside ``failure_rates``.
+    on_error : {"raise", "warn"}, default="raise"
+        An image that is unreadable, not 1600 x 256 or of another colour
+        kind than the training images: an
+        :class:`~sksteel.exceptions.ImageReadError`, or a warning
+        (:class:`~sksteel.exceptions.ImageReadWarning`) and a missing image.
     hidden_layer_sizes : tuple of int, default=(256, 256, 128)
         Widths of the encoder layers; the last is the size of ``z``.
     d_token : int, default=32
@@ -276,6 +304,19 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     temperature_ : float
         Temperature dividing the class logits (1.0 without
         ``temperature_scaling``).
+    image_column_ : str or None
+        The image column used; None when fitted on the sensors only.
+    image_shape_ : tuple of int
+        Shape of one image's network input (pixels or encoder features);
+        only with images.
+    image_colour_ : str
+        Colour kind of the training images ("grayscale" or "RGB"); only
+        with images.
+    surfaces_ : DataFrame or None
+        The training rows with an image: ``image_path`` and
+        ``defect_class``, for :meth:`similar_surfaces`; None without images.
+    surface_embeddings_ : ndarray of shape (len(surfaces_), d) or None
+        Their image embeddings.
 
     See Also
     --------
