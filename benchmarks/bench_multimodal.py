@@ -253,7 +253,14 @@ def main():
     )
     print(f"data: {len(dataset.frame)} samples ({time.perf_counter() - start:.0f} s)")
     params = dict(max_epochs=args.max_epochs, image_size=tuple(args.image_size))
-    runs = [run_seed(dataset, seed, params) for seed in range(args.seeds)]
+    runs = []
+    for seed in range(args.seeds):  # results are written after every seed
+        runs.append(run_seed(dataset, seed, params))
+        report(args, params, runs, time.perf_counter() - start)
+
+
+def report(args, params, runs, seconds):
+    """Print the tables and targets of ``runs``; write the JSON."""
     out = {"args": vars(args), "params": params, "runs": runs, "summary": {}}
     for metric in ("f1_macro", "balanced_accuracy"):
         table, targets = summarise(runs, metric)
@@ -286,10 +293,10 @@ def main():
     }
     print(f"\nretrieval recall@{K} (class-averaged): {recall}")
     out["recall_at_5"] = recall
-    out["total_seconds"] = time.perf_counter() - start
+    out["total_seconds"] = seconds
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {RESULTS} ({out['total_seconds']:.0f} s)")
+    print(f"wrote {RESULTS} ({seconds:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

@@ -879,6 +879,11 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             from ..inspection import shapley_values
 
             check_is_fitted(self)
+            if getattr(self, "image_column_", None) is not None:
+                raise ValueError(
+                    "explain(method='shapley') is not available yet for a model "
+                    "fitted with images; use method='head'."
+                )
             X = self._aligned(X)
             values = shapley_values(self, X).values.to_numpy()
             return pd.DataFrame(values, index=index, columns=self._column_names)

@@ -94,6 +94,15 @@ def test_missing_image_is_the_learned_token_not_a_black_image(fitted, data, tmp_
     assert np.isfinite(fitted.embed(rows, "image")[1]).all()
 
 
+def test_explain_with_images(fitted, data):
+    X, _ = data
+    head = fitted.explain(X.iloc[:3], method="head")
+    assert list(head.columns) == list(fitted.feature_names_in_)
+    np.testing.assert_allclose(head.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(ValueError, match="not available yet"):
+        fitted.explain(X.iloc[:3])
+
+
 def test_a_frame_without_the_image_column_has_no_images(fitted, data):
     X, _ = data
     rows = X.iloc[:3]
