@@ -135,7 +135,7 @@ def _store(entry, array):
 _COLOURS = ("grayscale", "RGB")
 
 
-def _problem(message, on_error):
+def _problem(message, on_error, stacklevel=6):
     """Raise ``message`` as an :class:`ImageReadError`, or warn that the
     images it names are read as missing."""
     if on_error == "raise":
@@ -144,7 +144,9 @@ def _problem(message, on_error):
             "them as missing images."
         )
     warnings.warn(
-        f"{message} They are read as missing images.", ImageReadWarning, stacklevel=5
+        f"{message} They are read as missing images.",
+        ImageReadWarning,
+        stacklevel=stacklevel,  # the caller of the estimator's method
     )
 
 
@@ -160,7 +162,7 @@ def _usable(paths, on_error, colour):
     except ImageReadError as error:
         if on_error == "raise":
             raise
-        _problem(str(error).split(" Fix or remove")[0], on_error)
+        _problem(str(error).split(" Fix or remove")[0], on_error, stacklevel=7)
         return np.zeros(len(paths), dtype=bool), colour
 
 
