@@ -1,6 +1,7 @@
 """Tests of SteelNetClassifier with the surface image as a second modality."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import pytest
 import torch
 from PIL import Image
 from sklearn.base import clone
+from sklearn.datasets import make_classification
 
 import sksteel.models._image_cache as image_cache
 import sksteel.vision._data as vision_data
@@ -21,6 +23,8 @@ from sksteel.exceptions import (
 from sksteel.io import load_model, save_model
 from sksteel.models import SteelNetClassifier
 from sksteel.nn import ImageBranch, info_nce
+
+DATA = Path(__file__).parent / "data"
 
 #: Small, fast settings: a tiny network and 32 x 200 images.
 CHEAP = dict(
@@ -132,6 +136,30 @@ def test_image_dropout_is_deterministic_and_has_an_effect(data):
     np.testing.assert_array_equal(first, again)
     without = SteelNetClassifier(**{**CHEAP, "image_dropout": 0.0}).fit(X, y)
     assert np.abs(without.predict_proba(X) - first).max() > 1e-6
+
+
+def test_sensors_only_predictions_are_those_before_images():
+    """Check that, at a fixed seed, the sensors-only model predicts what it
+    predicted before the image branch existed: the reference was saved by
+    the same code at the commit before it (9e2a116)."""
+    X, y = make_classification(
+        n_samples=300, n_features=10, n_informative=6, n_classes=3, random_state=0
+    )
+    X[::5, 3] = np.nan
+    clf = SteelNetClassifier(
+        hidden_layer_sizes=(16, 8),
+        d_token=4,
+        n_heads=2,
+        max_epochs=3,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X[:50]),
+        np.load(DATA / "sensors_only_proba.npy"),
+        rtol=1e-6,
+        atol=1e-7,
+    )
 
 
 def test_image_parameters_do_not_touch_the_sensors_only_path(data):
