@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _environment import machine, versions
 from scipy import stats
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
@@ -240,6 +241,9 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--image-size", type=int, nargs=2, default=(64, 400))
+    parser.add_argument("--class-weight", choices=("balanced",), default=None)
+    parser.add_argument("--scoring", default="accuracy")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--data-home", default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -252,7 +256,12 @@ def main():
         data_home=args.data_home,
     )
     print(f"data: {len(dataset.frame)} samples ({time.perf_counter() - start:.0f} s)")
-    params = dict(max_epochs=args.max_epochs, image_size=tuple(args.image_size))
+    params = dict(
+        max_epochs=args.max_epochs,
+        image_size=tuple(args.image_size),
+        class_weight=args.class_weight,
+        scoring=args.scoring,
+    )
     runs = []
     for seed in range(args.seeds):  # results are written after every seed
         runs.append(run_seed(dataset, seed, params))
@@ -261,7 +270,14 @@ def main():
 
 def report(args, params, runs, seconds):
     """Print the tables and targets of ``runs``; write the JSON."""
-    out = {"args": vars(args), "params": params, "runs": runs, "summary": {}}
+    out = {
+        "args": {**vars(args), "out": str(args.out)},
+        "params": params,
+        "machine": machine(),
+        "versions": versions("torch", "sklearn"),
+        "runs": runs,
+        "summary": {},
+    }
     for metric in ("f1_macro", "balanced_accuracy"):
         table, targets = summarise(runs, metric)
         print(f"\n{metric}, mean over {len(runs)} seed(s)")
@@ -294,9 +310,9 @@ def report(args, params, runs, seconds):
     print(f"\nretrieval recall@{K} (class-averaged): {recall}")
     out["recall_at_5"] = recall
     out["total_seconds"] = seconds
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {RESULTS} ({seconds:.0f} s)", flush=True)
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {args.out} ({seconds:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":
