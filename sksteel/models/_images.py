@@ -10,7 +10,7 @@ column none of them changes what it does.
 
 import os
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -120,7 +120,15 @@ def _reader(estimator):
     """What the network reads from an image: pixels or frozen features."""
     encoder = estimator.image_encoder
     if isinstance(encoder, str):
-        return PixelReader(estimator.image_size)
+        size = estimator.image_size
+        if not (
+            len(size) == 2 and all(isinstance(n, Integral) and n >= 16 for n in size)
+        ):
+            raise ValueError(
+                "`image_size` must be (height, width), two integers of at least "
+                f"16 (the scratch encoder halves them four times); got {size!r}."
+            )
+        return PixelReader(size)
     if not hasattr(encoder, "net_") or not hasattr(encoder, "image_size_"):
         raise ValueError(
             "`image_encoder` must be 'scratch' or a fitted DefectSegmenter "

@@ -343,6 +343,13 @@ def test_wrong_size_or_colour_follows_on_error(data, tmp_path):
     assert clf.image_colour_ == "RGB"
 
 
+@pytest.mark.parametrize("size", [(32,), (8, 200), (32.5, 200)])
+def test_bad_image_size(data, size):
+    X, y = data
+    with pytest.raises(ValueError, match="image_size"):
+        SteelNetClassifier(**{**CHEAP, "image_size": size}).fit(X, y)
+
+
 def test_no_image_at_all(data):
     X, y = data
     empty = X.assign(image_path=np.nan)
