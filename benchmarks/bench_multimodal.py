@@ -167,6 +167,18 @@ def _interval(values):
     return mean, float(half / np.sqrt(len(values)))
 
 
+def _verdict(mean, half, bound):
+    """ "met" / "missed" when the 95 % interval is on one side of ``bound``,
+    "noise" when it straddles it; with one seed, the mean's side only."""
+    if half is None:
+        return ("met" if mean >= bound else "MISSED") + " (1 seed, no interval)"
+    if mean - half >= bound:
+        return "met"
+    if mean + half < bound:
+        return "MISSED"
+    return "noise (the interval holds the bound)"
+
+
 def summarise(runs, metric="f1_macro"):
     """Mean per scenario and model, and the targets' paired differences."""
     scenario_names = list(runs[0]["scores"])
@@ -245,7 +257,20 @@ def main():
     parser.add_argument("--scoring", default="accuracy")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--data-home", default=None)
+    parser.add_argument(
+        "--summarise",
+        type=Path,
+        default=None,
+        help="print and rewrite the summary of a results file, without fitting",
+    )
     args = parser.parse_args()
+    if args.summarise is not None:
+        saved = json.loads(args.summarise.read_text())
+        keys = ("machine", "versions", "total_seconds")
+        environment = {key: saved.get(key) for key in keys}
+        run_args = {**saved["args"], "out": str(args.summarise)}
+        report(run_args, saved["params"], saved["runs"], environment)
+        return
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=UserWarning)
     start = time.perf_counter()
@@ -265,19 +290,19 @@ def main():
     runs = []
     for seed in range(args.seeds):  # results are written after every seed
         runs.append(run_seed(dataset, seed, params))
-        report(args, params, runs, time.perf_counter() - start)
+        environment = {
+            "machine": machine(),
+            "versions": versions("torch", "sklearn"),
+            "total_seconds": time.perf_counter() - start,
+        }
+        report({**vars(args), "out": str(args.out)}, params, runs, environment)
 
 
-def report(args, params, runs, seconds):
-    """Print the tables and targets of ``runs``; write the JSON."""
-    out = {
-        "args": {**vars(args), "out": str(args.out)},
-        "params": params,
-        "machine": machine(),
-        "versions": versions("torch", "sklearn"),
-        "runs": runs,
-        "summary": {},
-    }
+def report(args, params, runs, environment):
+    """Print the tables and targets of ``runs``; write the JSON to
+    ``args["out"]``."""
+    out = {"args": args, "params": params, **environment, "runs": runs}
+    out["summary"] = {}
     for metric in ("f1_macro", "balanced_accuracy"):
         table, targets = summarise(runs, metric)
         print(f"\n{metric}, mean over {len(runs)} seed(s)")
@@ -285,7 +310,7 @@ def report(args, params, runs, seconds):
         print(f"\ntargets ({metric}): difference = model - reference, must be >= bound")
         rows = []
         for scenario, model, other, bound, mean, half in targets:
-            ok = mean >= bound
+            verdict = _verdict(mean, half, bound)
             ci = "" if half is None else f" +- {half:.3f}"
             rows.append(
                 dict(
@@ -295,24 +320,37 @@ def report(args, params, runs, seconds):
                     bound=bound,
                     difference=mean,
                     half_width=half,
-                    met=bool(ok),
+                    verdict=verdict,
                 )
             )
             print(
                 f"  {scenario:16s} {model:24s} - {other:13s} = {mean:+.3f}{ci}"
-                f"  (>= {bound:+.2f}: {'met' if ok else 'MISSED'})"
+                f"  (>= {bound:+.2f}: {verdict})"
             )
-        out["summary"][metric] = {"table": table.to_dict(), "targets": rows}
+        mean, half = _interval(
+            [
+                run["scores"]["both present"]["multimodal + alignment"][metric]
+                - run["scores"]["both present"]["multimodal"][metric]
+                for run in runs
+            ]
+        )
+        ci = "" if half is None else f" +- {half:.3f}"
+        print(f"  alignment effect (both present, with - without): {mean:+.3f}{ci}")
+        out["summary"][metric] = {
+            "table": table.to_dict(),
+            "targets": rows,
+            "alignment_effect": {"difference": mean, "half_width": half},
+        }
     recall = {
         name: float(np.mean([run["recall_at_5"][name] for run in runs]))
         for name in ("multimodal", "multimodal + alignment")
     }
     print(f"\nretrieval recall@{K} (class-averaged): {recall}")
     out["recall_at_5"] = recall
-    out["total_seconds"] = seconds
-    args.out.parent.mkdir(exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {args.out} ({seconds:.0f} s)", flush=True)
+    path = Path(args["out"])
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}", flush=True)
 
 
 if __name__ == "__main__":
