@@ -27,13 +27,19 @@ row's class, averaged per class, then over classes.
 Targets (issue 17): with both present, multimodal beats both single
 modalities; image missing: within 0.01 of sensors-only; sensors missing:
 within 0.01 of image-only; every grid cell: at or above late fusion.
-Paired differences over seeds come with a 95 % t-interval (with one seed,
-no interval).
+Paired differences over seeds come with a 95 % t-interval: a target is
+"met" or "MISSED" when the whole interval is on one side of its bound, and
+"noise" when the interval holds it (with one seed there is no interval and
+the verdict is the mean's side). The alignment effect is the paired
+difference of the aligned and unaligned models with both modalities.
 
 Run: ``OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_multimodal.py``
 (``--n-normal``, ``--n-per-class``, ``--seeds`` for the size; the full size
-is the paper's composition and 3 seeds). Writes
-``benchmarks/results/bench_multimodal.json``.
+is the paper's composition and 3 seeds; ``--class-weight balanced`` and
+``--scoring f1_macro`` for every model). Writes
+``benchmarks/results/bench_multimodal.json`` (``--out`` elsewhere) after
+every seed; ``--summarise FILE`` reprints and rewrites a file's summary
+without fitting.
 """
 
 import argparse
