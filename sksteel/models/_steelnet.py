@@ -556,7 +556,8 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Readings; NaN marks a missing reading, ``inf`` is an error.
+            Readings; NaN marks a missing reading, ``inf`` is an error. A
+            DataFrame may add an image column (see ``image_column``).
         y : array-like of shape (n_samples,)
             Class labels.
         intensity : array-like of shape (n_samples,), default=None
