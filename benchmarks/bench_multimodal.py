@@ -36,7 +36,7 @@ difference of the aligned and unaligned models with both modalities.
 Run: ``OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_multimodal.py``
 (``--n-normal``, ``--n-per-class``, ``--seeds`` for the size; the full size
 is the paper's composition and 3 seeds; ``--class-weight balanced`` and
-``--scoring f1_macro`` for every model). Writes
+``--scoring f1_macro`` and ``--no-early-stopping`` for every model). Writes
 ``benchmarks/results/bench_multimodal.json`` (``--out`` elsewhere) after
 every seed; ``--summarise FILE`` reprints and rewrites a file's summary
 without fitting.
@@ -261,6 +261,11 @@ def main():
     parser.add_argument("--image-size", type=int, nargs=2, default=(64, 400))
     parser.add_argument("--class-weight", choices=("balanced",), default=None)
     parser.add_argument("--scoring", default="accuracy")
+    parser.add_argument(
+        "--no-early-stopping",
+        action="store_true",
+        help="train every model for --max-epochs (no validation split)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--data-home", default=None)
     parser.add_argument(
@@ -292,6 +297,7 @@ def main():
         image_size=tuple(args.image_size),
         class_weight=args.class_weight,
         scoring=args.scoring,
+        early_stopping=not args.no_early_stopping,
     )
     runs = []
     for seed in range(args.seeds):  # results are written after every seed
