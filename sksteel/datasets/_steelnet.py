@@ -191,7 +191,8 @@ def _on_disk(table):
     """The rows of `table` whose image file exists, warning about the others."""
     if "image_path" not in table.columns:
         raise DataFormatError(
-            "intensity='model' reads the images, but the source table has no "
+            "The images are read (intensity='model' or images=True), but the "
+            "source table has no "
             f"'image_path' column (its columns: {list(table.columns)!r}). Pass a "
             "Kaggle folder or a table as returned by load_severstal, whose "
             "'image_path' column locates each image."
@@ -203,7 +204,8 @@ def _on_disk(table):
         absent = table.loc[~exists, "image_path"].tolist()
         warnings.warn(
             f"{len(absent):,} of {len(table):,} images of the source are not on "
-            f"disk, first {absent[:5]!r}; intensity='model' reads the images, so "
+            f"disk, first {absent[:5]!r}; the images are read (intensity='model' "
+            "or images=True), so "
             "these rows are left out before sampling.",
             MissingImagesWarning,
             stacklevel=5,  # the caller of make_steelnet_dataset
@@ -246,6 +248,7 @@ def _check_available(labels, wanted):
             HasMethods(["fit", "predict"]),
         ],
         "fraction_cv": [Interval(Integral, 2, None, closed="left")],
+        "images": ["boolean"],
         "data_home": [None, str, os.PathLike],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -260,6 +263,7 @@ def make_steelnet_dataset(
     intensity="masks",
     fraction_model=None,
     fraction_cv=2,
+    images=False,
     data_home=None,
     random_state=0,
     verbose=0,
@@ -356,6 +360,15 @@ def make_steelnet_dataset(
         folds cost as much training as one model on every sample; ``k``
         folds cost ``k - 1`` times that, each model seeing more images.
         Every class needs at least `fraction_cv` samples.
+    images : bool, default=False
+        Add an ``image_path`` column (after ``image_id``) to ``frame`` and
+        ``data``: the built-in surfaces are rendered (and cached) so that
+        every sample has its image; with another source, rows whose image
+        is not on disk are left out with a
+        :class:`~sksteel.exceptions.MissingImagesWarning`. ``data`` then
+        holds the sensors and the images, ready for
+        :class:`~sksteel.models.SteelNetClassifier` (see "Fusing the camera
+        and the sensors" in the user guide).
     data_home : str or path-like, default=None
         Cache folder of the built-in surfaces (see :func:`get_data_home`);
         unused with another ``source``.
@@ -374,7 +387,8 @@ def make_steelnet_dataset(
           ``defect_class``, ``defect_fraction_1`` .. ``defect_fraction_4``,
           ``intensity`` and the ten sensors, ordered as the source table
           (by image id);
-        - ``data``: DataFrame of the ten sensor readings;
+        - ``data``: DataFrame of the ten sensor readings (and
+          ``image_path`` with ``images=True``);
         - ``target``: Series, ``defect_class``;
         - ``attribution_prior``: DataFrame (classes 0-4 x sensors), the
           generator's ground-truth attribution, rows summing to 1;
@@ -446,7 +460,7 @@ def make_steelnet_dataset(
     )
     table, source_text = _source_table(
         source, n_normal, n_per_class, surface_seed, data_home,
-        images=intensity == "model", verbose=verbose,
+        images=images or intensity == "model", verbose=verbose,
     )
     missing = [c for c in ("ImageId", *ENCODED_COLUMNS) if c not in table.columns]
     if missing:
@@ -469,6 +483,10 @@ def make_steelnet_dataset(
     frame = frame[
         ["image_id", "defect_class", *FRACTION_COLUMNS, "intensity", *SENSOR_NAMES]
     ]
+    data_columns = list(SENSOR_NAMES)
+    if images:  # the camera beside the sensors
+        frame.insert(1, "image_path", samples["image_path"].to_numpy())
+        data_columns.append("image_path")
     synthesizer = pipeline.named_steps["sensors"].named_transformers_["new"]
 
     composition = ", ".join(
@@ -476,7 +494,7 @@ def make_steelnet_dataset(
     )
     return Bunch(
         frame=frame,
-        data=frame[list(SENSOR_NAMES)],
+        data=frame[data_columns],
         target=frame["defect_class"],
         attribution_prior=synthesizer.attribution_prior_,
         feature_names=list(SENSOR_NAMES),

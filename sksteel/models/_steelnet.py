@@ -20,6 +20,15 @@ from .._validation import _validate_readings
 from ..exceptions import NotFittedError
 from ..nn import SteelNet, SteelNetLoss
 from ._base import _BaseTorchEstimator
+from ._images import (
+    IMAGE_PARAMETER_CONSTRAINTS,
+    MODALITIES,
+    embeddings,
+    image_net_params,
+    network_inputs,
+    similar_surfaces,
+    split_images,
+)
 from ._inputs import (
     STANDARDISED_BOUND,
     align_attribution_prior,
@@ -39,6 +48,7 @@ from ._training import (
     VALIDATION_METRICS,
     SteelNetNeuralNet,
     TensorBatches,
+    _take,
     softmax,
     training_callbacks,
     validation_split,
@@ -97,6 +107,34 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         Weights of the class, intensity, attribution and sparsity terms of
         the loss (paper eq 6). ``gamma=0`` is the "w/o attribution loss"
         ablation.
+    epsilon : float, default=0.1
+        Weight of the cross-modal alignment term: a symmetric InfoNCE loss
+        (learnable temperature) between the sensor and the image embedding
+        of each training row that has both. Used only with images.
+    image_column : str, "auto" or None, default="auto"
+        The column of a DataFrame ``X`` holding each row's surface-image
+        file (NaN or None where a row has no image). ``"auto"``: the column
+        ``image_path`` when ``X`` has it; None: sensors only; a name: that
+        column, which must exist. Without an image column the estimator is
+        the sensors-only SteelNet, unchanged. See the user guide, "Fusing
+        the camera and the sensors".
+    image_encoder : "scratch" or fitted DefectSegmenter, default="scratch"
+        ``"scratch"``: a small CNN trained end to end on the grey images at
+        ``image_size``; a fitted :class:`~sksteel.vision.DefectSegmenter`:
+        the pooled deepest features of its encoder, frozen.
+    image_size : tuple of int, default=(64, 400)
+        ``(height, width)`` the images are read at for ``"scratch"``.
+    image_root : str, path-like or None, default=None
+        Folder the image paths are relative to; a path resolving outside it
+        (``..``, symbolic links) is refused. None uses the paths as given.
+    image_dropout : float, default=0.3
+        Probability of dropping a row's image in each training batch (its
+        image then reads as missing), beside ``failure_rates``.
+    on_error : {"raise", "warn"}, default="raise"
+        An image that is unreadable, not 1600 x 256 or of another colour
+        kind than the training images: an
+        :class:`~sksteel.exceptions.ImageReadError`, or a warning
+        (:class:`~sksteel.exceptions.ImageReadWarning`) and a missing image.
     hidden_layer_sizes : tuple of int, default=(256, 256, 128)
         Widths of the encoder layers; the last is the size of ``z``.
     d_token : int, default=32
@@ -267,6 +305,19 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     temperature_ : float
         Temperature dividing the class logits (1.0 without
         ``temperature_scaling``).
+    image_column_ : str or None
+        The image column used; None when fitted on the sensors only.
+    image_shape_ : tuple of int
+        Shape of one image's network input (pixels or encoder features);
+        only with images.
+    image_colour_ : str
+        Colour kind of the training images ("grayscale" or "RGB"); only
+        with images.
+    surfaces_ : DataFrame or None
+        The training rows with an image: ``image_path`` and
+        ``defect_class``, for :meth:`similar_surfaces`; None without images.
+    surface_embeddings_ : ndarray of shape (len(surfaces_), d) or None
+        Their image embeddings.
 
     See Also
     --------
@@ -348,6 +399,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         "beta": [Interval(Real, 0, None, closed="left")],
         "gamma": [Interval(Real, 0, None, closed="left")],
         "delta": [Interval(Real, 0, None, closed="left")],
+        **IMAGE_PARAMETER_CONSTRAINTS,
         "hidden_layer_sizes": ["array-like"],
         "d_token": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -385,6 +437,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         beta=0.5,
         gamma=0.3,
         delta=0.1,
+        epsilon=0.1,
+        image_column="auto",
+        image_encoder="scratch",
+        image_size=(64, 400),
+        image_root=None,
+        image_dropout=0.3,
+        on_error="raise",
         hidden_layer_sizes=(256, 256, 128),
         d_token=32,
         n_heads=4,
@@ -424,6 +483,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self.beta = beta
         self.gamma = gamma
         self.delta = delta
+        self.epsilon = epsilon
+        self.image_column = image_column
+        self.image_encoder = image_encoder
+        self.image_size = image_size
+        self.image_root = image_root
+        self.image_dropout = image_dropout
+        self.on_error = on_error
         self.hidden_layer_sizes = hidden_layer_sizes
         self.d_token = d_token
         self.n_heads = n_heads
@@ -495,7 +561,8 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Readings; NaN marks a missing reading, ``inf`` is an error.
+            Readings; NaN marks a missing reading, ``inf`` is an error. A
+            DataFrame may add an image column (see ``image_column``).
         y : array-like of shape (n_samples,)
             Class labels.
         intensity : array-like of shape (n_samples,), default=None
@@ -511,6 +578,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self : SteelNetClassifier
             The fitted estimator.
         """
+        X, images = split_images(self, X, fit=True)
         X, y = _validate_readings(self, X, y, dtype=_FLOAT_DTYPES)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -538,11 +606,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             weight = sample_weight_target(sample_weight, len(y_index))
             targets["sample_weight"] = torch.from_numpy(weight.astype(np.float32))
         self.temperature_ = 1.0
-        valid = self._train(self._to_tensor(X), targets, y_index, self._seed())
+        inputs = network_inputs(self, self._to_tensor(X), images, fit=True)
+        valid = self._train(inputs, targets, y_index, self._seed())
         if self.temperature_scaling and valid is not None:
             self.temperature_ = fit_temperature(self.net_, *valid)
         self._store_history()
-        self.feature_attributions_ = self._class_attributions(X, y_index)
+        self.feature_attributions_ = self._class_attributions(inputs, y_index)
+        self._store_surfaces(inputs, images, y_index)
         return self
 
     def _resolve_parameters(self, y_index):
@@ -633,9 +703,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         if split is not None:
             train, valid = split
             valid_targets = {key: value[valid] for key, value in targets.items()}
-            valid_data = X[valid], valid_targets["y"]
-            train_split = predefined_split(Dataset(X[valid], valid_targets))
-            X = X[train]
+            valid_data = _take(X, valid), valid_targets["y"]
+            train_split = predefined_split(Dataset(_take(X, valid), valid_targets))
+            X = _take(X, train)
             targets = {key: value[train] for key, value in targets.items()}
         self.net_ = self._build_net(
             train_split, validate=split is not None, device=self._resolve_device()
@@ -657,7 +727,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             self.operating_ranges_, self.mean_[:, None], self.scale_[:, None]
         )
         rates = self.failure_rates_
-        return SteelNetNeuralNet(
+        net = SteelNetNeuralNet(
             module=SteelNet,
             module__d_in=self.n_features_in_,
             module__n_classes=len(self.classes_),
@@ -698,6 +768,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             device=device,
             **settings,
         )
+        if getattr(self, "image_column_", None) is not None:  # the camera
+            net.set_params(**image_net_params(self))
+        return net
 
     def _aligned(self, X):
         """``X`` with the training columns by name (``missing_columns``,
@@ -710,11 +783,14 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         )
 
     def _outputs(self, X):
-        """Validated, standardised tensor of ``X`` (the top of every method)."""
+        """The net's validated, standardised input for ``X`` (the top of
+        every method): the readings tensor, with the images if fitted with
+        them."""
         check_is_fitted(self)
+        X, images = split_images(self, X, fit=False)
         X = self._aligned(X)
         X = _validate_readings(self, X, reset=False, dtype=_FLOAT_DTYPES)
-        return self._to_tensor(X)
+        return network_inputs(self, self._to_tensor(X), images)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -858,6 +934,11 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             from ..inspection import shapley_values
 
             check_is_fitted(self)
+            if getattr(self, "image_column_", None) is not None:
+                raise ValueError(
+                    "explain(method='shapley') is not available yet for a model "
+                    "fitted with images; use method='head'."
+                )
             X = self._aligned(X)
             values = shapley_values(self, X).values.to_numpy()
             return pd.DataFrame(values, index=index, columns=self._column_names)
@@ -867,9 +948,10 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             attribution.astype(np.float64), index=index, columns=self._column_names
         )
 
-    def _class_attributions(self, X, y_index):
-        """Mean attribution per true class on ``X`` (rows sum to 1)."""
-        attribution = self.net_.forward(self._to_tensor(X))[2].numpy()
+    def _class_attributions(self, inputs, y_index):
+        """Mean attribution per true class on the net's ``inputs`` (rows sum
+        to 1)."""
+        attribution = self.net_.forward(inputs)[2].numpy()
         rows = np.vstack(
             [attribution[y_index == k].mean(axis=0) for k in range(len(self.classes_))]
         ).astype(np.float64)
@@ -878,6 +960,92 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
             index=pd.Index(self.classes_, name="class"),
             columns=self._column_names,
         )
+
+    def _store_surfaces(self, inputs, images, y_index):
+        """The training surfaces and their image embeddings, for
+        :meth:`similar_surfaces` (None without images)."""
+        self.surfaces_ = self.surface_embeddings_ = None
+        if not isinstance(inputs, dict):
+            return
+        present = inputs["image_present"].numpy()
+        embedded = embeddings(self.net_, inputs, "image")
+        self.surface_embeddings_ = embedded[present]
+        self.surfaces_ = pd.DataFrame(
+            {
+                "image_path": images[present].astype(str),
+                "defect_class": self.classes_[y_index[present]],
+            }
+        )
+
+    def embed(self, X, modality="joint"):
+        """Embeddings of the rows in the network's shared space.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Readings (NaN marks a missing reading) and, for a model fitted
+            with images, the image column (NaN or None where a row has no
+            image; a DataFrame without the column has no images).
+        modality : {"sensors", "image", "joint"}, default="joint"
+            ``"sensors"``: the sensor embedding ``z``; ``"image"``: the
+            image embedding, NaN rows where the image is missing (an error
+            for a model fitted without images); ``"joint"``: what the heads
+            read, their sum (the learned missing-image token standing in
+            for a missing image).
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_samples, hidden_layer_sizes[-1])
+        """
+        if modality not in MODALITIES:
+            raise ValueError(
+                f"`modality` must be one of {list(MODALITIES)!r}; got {modality!r}."
+            )
+        inputs = self._outputs(X)
+        if modality == "image" and not isinstance(inputs, dict):
+            raise ValueError(
+                "This SteelNetClassifier was fitted without images, so it has no "
+                "image embedding; fit it on X with an image column, or ask for "
+                "modality='sensors'."
+            )
+        return embeddings(self.net_, inputs, modality)
+
+    def similar_surfaces(self, X, k=5):
+        """The ``k`` training surfaces whose images are nearest to each row's
+        readings in the shared space.
+
+        Each row's sensor embedding is compared (cosine similarity) with
+        the image embeddings of the training rows that had an image; with
+        cross-modal alignment (``epsilon > 0``) the two live in one space.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Readings; an image column, if any, is not used.
+        k : int, default=5
+            Number of surfaces per row (at most the number of training
+            surfaces).
+
+        Returns
+        -------
+        surfaces : DataFrame of shape (n_samples * k, 5)
+            Columns ``query`` (the row's index label of ``X``, or position),
+            ``rank`` (0 is the nearest), ``image_path``, ``defect_class``
+            (the training class of that surface) and ``similarity``.
+        """
+        check_is_fitted(self)
+        if self.surfaces_ is None:
+            raise ValueError(
+                "This SteelNetClassifier was fitted without images, so it has no "
+                "training surfaces to retrieve; fit it on X with an image column."
+            )
+        if not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"`k` must be a positive integer; got {k!r}.")
+        query = self.embed(X, modality="sensors")
+        found = similar_surfaces(query, self.surfaces_, self.surface_embeddings_, k)
+        if isinstance(X, pd.DataFrame):
+            found["query"] = X.index.to_numpy()[found["query"].to_numpy()]
+        return found
 
 
 def _float_tensor(array):

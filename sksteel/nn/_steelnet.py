@@ -357,6 +357,10 @@ class SteelNet(nn.Module):
         return x.masked_fill(dropped, float("nan"))
 
     def forward(self, x):
+        return self.heads(self.embed(x))
+
+    def embed(self, x):
+        """``z_final`` of the readings (after modality dropout in training)."""
         if self.training and self.missing_rates is not None:
             x = self.drop_readings(x)
         missing = torch.isnan(x)
@@ -368,6 +372,10 @@ class SteelNet(nn.Module):
         if self.physics is not None:
             physics = self.physics(values, missing)
             z = z + self.physics_scale * self._per_member(physics)
+        return z
+
+    def heads(self, z):
+        """``(logits, intensity, attribution)`` from ``z_final``."""
         # The attribution head first: the order of the heads sets the order
         # in which backward sums their gradients into z, so changing it moves
         # every trained weight by rounding (and can move early stopping).
