@@ -157,8 +157,11 @@ def test_sensors_only_predictions_are_those_before_images():
     np.testing.assert_allclose(
         clf.predict_proba(X[:50]),
         np.load(DATA / "sensors_only_proba.npy"),
-        rtol=1e-6,
-        atol=1e-7,
+        # Other CPUs and thread counts change the last float32 digits, which
+        # 3 epochs carry to about 1e-5; a changed network or draw order moves
+        # the probabilities by far more than 1e-3.
+        rtol=0,
+        atol=1e-3,
     )
 
 
