@@ -153,6 +153,17 @@ def postprocess(probability, threshold, min_area):
     Returns
     -------
     masks : ndarray of bool, shape (n_classes, height, width)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksteel.vision import postprocess
+    >>> probability = np.zeros((2, 4, 6))
+    >>> probability[:, 0, 0] = 0.9  # one pixel of each class
+    >>> probability[:, 2:, 2:] = 0.6  # a 2 x 4 block of each class
+    >>> masks = postprocess(probability, np.array([0.5, 0.5]), np.array([2, 0]))
+    >>> masks.sum(axis=(1, 2)).tolist()
+    [8, 9]
     """
     masks = probability > np.asarray(threshold)[:, None, None]
     for c, area in enumerate(min_area):

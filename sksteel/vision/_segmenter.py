@@ -138,6 +138,12 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
     min_area : int or array-like of 4 ints, default=0
         Minimum connected-component area, in pixels of the 256 x 1600
         image, per class; smaller components are removed (0 keeps all).
+    fraction : {"mask", "probability"}, default="mask"
+        What :meth:`predict_fractions` averages over the 256 x 1600 pixels:
+        the post-processed boolean mask, or the probability map itself
+        (which, trained on the area-downscaled soft masks, estimates the
+        covered share of each cell, and is not cut by `threshold` or
+        `min_area`).
     num_workers : int, default=0
         ``DataLoader`` worker processes reading images.
     device : str, default="auto"
@@ -164,6 +170,10 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         Colour kind of the training images ("grayscale" or "RGB").
     image_size_, crop_size_ : tuple of int
         Validated `image_size` and `crop_size`.
+    encoder_ : torch.nn.Module
+        The trained smp encoder (``net_.module_.encoder``), a ResNet taking
+        ``(n, 1, height, width)`` grey images scaled as in training; its
+        ``out_channels`` lists the widths of its feature maps.
     n_iter_ : int
         Epochs run.
     train_loss_ : list of float
@@ -204,6 +214,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="neither"), "array-like"],
         "min_area": [Interval(Integral, 0, None, closed="left"), "array-like"],
+        "fraction": [StrOptions({"mask", "probability"})],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
         "device": [str],
         "on_error": [StrOptions({"raise", "warn"})],
@@ -225,6 +236,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         weight_decay=1e-4,
         threshold=0.5,
         min_area=0,
+        fraction="mask",
         num_workers=0,
         device="auto",
         on_error="raise",
@@ -242,6 +254,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.threshold = threshold
         self.min_area = min_area
+        self.fraction = fraction
         self.num_workers = num_workers
         self.device = device
         self.on_error = on_error
@@ -320,8 +333,34 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
             for probs, ok in batches
         )
 
+    def predict_proba(self, X):
+        """Class probabilities at 256 x 1600, batch by batch.
+
+        Parameters
+        ----------
+        X : DataFrame or 1-d array-like of paths
+            As in :meth:`predict_masks`.
+
+        Yields
+        ------
+        probabilities : ndarray of float32, shape (n_batch, 4, 256, 1600)
+            The probability of each class at each pixel for the next
+            `batch_size` images of `X`, in order, before post-processing.
+            Images skipped under ``on_error="warn"`` are NaN. Only one batch
+            is in memory at a time.
+        """
+        check_is_fitted(self)
+        return (_blank_unread(probs, ok) for probs, ok in self._probabilities(X))
+
+    @property
+    def encoder_(self):
+        """The trained encoder of the smp model (see the class Attributes)."""
+        check_is_fitted(self)
+        return self.net_.module_.encoder
+
     def predict_fractions(self, X):
-        """Per-class defect pixel fractions of each image: its mask means.
+        """Per-class defect pixel fractions of each image: the means of its
+        masks (or probability maps, see `fraction`).
 
         Parameters
         ----------
@@ -339,8 +378,11 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         threshold, min_area = _check_postprocessing(self.threshold, self.min_area)
         rows = []
         for probs, ok in self._probabilities(X):
-            masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
-            fractions = masks.mean(axis=(2, 3))
+            if self.fraction == "probability":
+                fractions = probs.mean(axis=(2, 3), dtype=np.float64)
+            else:
+                masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
+                fractions = masks.mean(axis=(2, 3))
             fractions[~ok] = np.nan
             rows.append(fractions)
         return pd.DataFrame(
@@ -659,6 +701,12 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
                 ImageReadWarning,
                 stacklevel=3,
             )
+
+
+def _blank_unread(probs, ok):
+    """`probs` with the images not read set to NaN."""
+    probs[~ok] = np.nan
+    return probs
 
 
 def _encodings(X):
