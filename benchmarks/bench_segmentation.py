@@ -235,6 +235,12 @@ def _plain(params):
     return {k: v if np.isscalar(v) or v is None else list(v) for k, v in params.items()}
 
 
+def save(result):
+    """Write `result` so far (each phase adds to it, so that a run cut short
+    keeps what it measured)."""
+    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-train", type=int, default=1000)
@@ -257,36 +263,9 @@ def main():
         params["max_epochs"] = args.max_epochs
     model = DefectSegmenter(**params)
     _, train_seconds, train_cpu = timed(model.fit, train)
-    print(f"trained in {train_seconds:.0f} s ({train_cpu:.0f} CPU s)", flush=True)
-    tuned, tune_seconds, _ = timed(model.tune_postprocessing, valid)
-    settings = {
-        name: (np.broadcast_to(threshold, 4), np.broadcast_to(min_area, 4))
-        for name, threshold, min_area in [
-            ("default", model.threshold, model.min_area),
-            ("tuned", tuned["threshold"], tuned["min_area"]),
-        ]
-    }
-    (true, soft, scored), test_seconds, _ = timed(evaluate, model, test, settings)
-    results = {name: agreement(true, soft, *scored[name]) for name in settings}
-    print(f"evaluated in {test_seconds:.0f} s", flush=True)
-    medians, runs = speed(model, test, args.speed_batches, args.speed_repeats)
-    memory_file, memory_params = memory_model(model, train, args.memory_model, home)
-    frame_file = home / "frame.pkl"
-    test.to_pickle(frame_file)
-    memory = {n: peak_memory(memory_file, frame_file, n) for n in args.memory_images}
-    real = real_frame(args.n_real)
-    real_dice = None
-    if real is not None:
-        _, _, real_scored = evaluate(model, real, {"default": settings["default"]})
-        dice = real_scored["default"][0]
-        real_dice = {
-            name: float(dice[:, c].mean()) for c, name in enumerate(FRACTION_COLUMNS)
-        }
-        real_dice["defective_images_per_class"] = [
-            int(real[col].notna().sum()) for col in ENCODED
-        ]
     crops_per_second = args.n_train * model.n_iter_ / train_seconds
     result = {
+        "complete": False,
         "n_train": args.n_train,
         "n_test": args.n_test,
         "n_valid": args.n_valid,
@@ -298,50 +277,86 @@ def main():
         * model.n_iter_
         / crops_per_second,
         "train_target_seconds": TRAIN_TARGET_SECONDS,
-        "tune_seconds": tune_seconds,
-        "test_seconds": test_seconds,
-        "test_images_per_second": args.n_test / test_seconds,
-        "tuned_postprocessing": tuned,
-        "default": results["default"],
-        "tuned": results["tuned"],
-        "inference_images_per_second": medians["ours"],
-        "bare_smp_images_per_second": medians["bare"],
-        "inference_vs_bare": medians["ours"] / medians["bare"],
-        "speed_runs": runs,
-        "memory_model": args.memory_model,
-        "memory_model_params": _plain(memory_params),
-        "memory_mib": {str(n): v for n, v in memory.items()},
-        "real_images": None if real is None else len(real),
-        "real_dice": real_dice,
         "machine": machine(),
         "versions": versions("torch", "segmentation_models_pytorch"),
     }
-    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    estimate = result["train_seconds_for_1000_images_estimated"]
+    save(result)
     print(
         f"trained on {args.n_train} images x {model.n_iter_} epochs in "
         f"{train_seconds:.0f} s, {train_cpu:.0f} CPU s ({crops_per_second:.2f} "
-        f"img/s; 1,000 images: about {estimate:.0f} s, "
-        f"target {TRAIN_TARGET_SECONDS} s)"
+        f"img/s; 1,000 images: about "
+        f"{result['train_seconds_for_1000_images_estimated']:.0f} s, "
+        f"target {TRAIN_TARGET_SECONDS} s)",
+        flush=True,
     )
+
+    tuned, result["tune_seconds"], _ = timed(model.tune_postprocessing, valid)
+    result["tuned_postprocessing"] = tuned
+    settings = {
+        name: (np.broadcast_to(threshold, 4), np.broadcast_to(min_area, 4))
+        for name, threshold, min_area in [
+            ("default", model.threshold, model.min_area),
+            ("tuned", tuned["threshold"], tuned["min_area"]),
+        ]
+    }
+    (true, soft, scored), test_seconds, _ = timed(evaluate, model, test, settings)
+    result["test_seconds"] = test_seconds
+    result["test_images_per_second"] = args.n_test / test_seconds
     table = []
     for setting in settings:
-        for name, row in results[setting]["per_class"].items():
+        result[setting] = agreement(true, soft, *scored[setting])
+        for name, row in result[setting]["per_class"].items():
             table.append({"post-processing": setting, "class": name, **row})
+    save(result)
     print(pd.DataFrame(table).round(3).to_string(index=False))
     for setting in settings:
-        r = results[setting]
+        r = result[setting]
         print(
             f"intensity Spearman ({setting}): mask {r['intensity_spearman_mask']:.3f}, "
             f"probability {r['intensity_spearman_probability']:.3f}"
         )
-    print("tuned:", tuned)
+    print("tuned:", tuned, flush=True)
+
+    real = real_frame(args.n_real)
+    result["real_images"], result["real_dice"] = None, None
+    if real is not None:
+        _, _, real_scored = evaluate(model, real, {"default": settings["default"]})
+        dice = real_scored["default"][0]
+        result["real_images"] = len(real)
+        result["real_dice"] = {
+            name: float(dice[:, c].mean()) for c, name in enumerate(FRACTION_COLUMNS)
+        }
+        result["real_defective_images_per_class"] = [
+            int(real[col].notna().sum()) for col in ENCODED
+        ]
+    save(result)
+    print("real images:", result["real_images"], "Dice:", result["real_dice"])
+
+    medians, result["speed_runs"] = speed(
+        model, test, args.speed_batches, args.speed_repeats
+    )
+    result["inference_images_per_second"] = medians["ours"]
+    result["bare_smp_images_per_second"] = medians["bare"]
+    result["inference_vs_bare"] = medians["ours"] / medians["bare"]
+    save(result)
     print(
         f"inference {medians['ours']:.2f} img/s, bare smp {medians['bare']:.2f} "
-        f"img/s, ratio {result['inference_vs_bare']:.2f}"
+        f"img/s, ratio {result['inference_vs_bare']:.2f}",
+        flush=True,
     )
-    print(f"memory ({args.memory_model} model), MiB:", memory)
-    print("real images:", result["real_images"], "Dice:", real_dice)
+
+    memory_file, memory_params = memory_model(model, train, args.memory_model, home)
+    frame_file = home / "frame.pkl"
+    test.to_pickle(frame_file)
+    result["memory_model"] = args.memory_model
+    result["memory_model_params"] = _plain(memory_params)
+    result["memory_mib"] = {}
+    for n in args.memory_images:
+        result["memory_mib"][str(n)] = peak_memory(memory_file, frame_file, n)
+        save(result)
+    print(f"memory ({args.memory_model} model), MiB:", result["memory_mib"])
+    result["complete"] = True
+    save(result)
 
 
 if __name__ == "__main__":
