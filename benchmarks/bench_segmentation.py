@@ -3,33 +3,39 @@
 With fixed seeds, in a temporary data home:
 
 - train at the defaults on ``--n-train`` generated surfaces
-  (``random_state=0``), timed;
+  (``random_state=0``), with its wall-clock and CPU seconds;
 - tune the per-class threshold and minimum area on ``--n-valid`` other
   fresh surfaces (``random_state=2``), and report both settings;
-- evaluate on ``--n-test`` fresh surfaces (``random_state=1``): per class
-  the Dice (mean over images, 1 when both masks are empty), the Pearson
-  correlation of predicted and true fraction, and the image-level presence
-  F1; overall the Spearman correlation of the intensity (``sum_c w_c f_c``
-  over the defective images) with the mask-based one;
-- inference images per second, against the bare smp model's forward pass
-  on the same batches (images already in memory);
-- peak memory (max RSS, in a fresh subprocess each) of predicting the
-  fractions of ``--memory-images`` images;
+- evaluate on ``--n-test`` fresh surfaces (``random_state=1``), from one
+  pass of ``predict_proba``, at the default and at the tuned
+  post-processing: per class the Dice (mean over images, 1 when both masks
+  are empty), the Pearson correlation of predicted and true fraction (the
+  fraction read from the post-processed mask, ``fraction="mask"``, and from
+  the probability map, ``fraction="probability"``), and the image-level
+  presence F1; overall the Spearman correlation of the intensity
+  (``sum_c w_c f_c`` over the defective images) with the mask-based one;
+- inference images per second of ``predict_masks`` against the bare smp
+  model's forward pass on the same batches (images already in memory),
+  alternating which runs first, ``--speed-repeats`` times each, median;
+- peak memory (``VmHWM`` of ``/proc/self/status``, in a fresh subprocess per
+  size) of ``predict_fractions`` on ``--memory-images`` images, with the
+  trained model, or with ``--memory-model probe``, a small segmenter
+  (ResNet-18, 64 x 320 images) trained for one epoch, whose memory grows the
+  same way with the number of images and which runs 2,000 images in minutes;
 - the labelled real images in ``/work/shared/data/severstal`` (if present):
-  Dice per class.
+  Dice per class at the default post-processing.
 
 Prints a table and writes ``benchmarks/results/bench_segmentation.json``.
 
 Usage::
 
-    OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_segmentation.py \\
-        [--n-train 1000] [--n-test 300] [--max-epochs 6] \\
-        [--memory-images 200 2000] [--n-real 200]
+    OMP_NUM_THREADS=2 nice -n 5 python benchmarks/bench_segmentation.py \\
+        [--n-train 1000] [--n-test 300] [--n-valid 100] [--max-epochs 6] \\
+        [--memory-images 200 2000] [--memory-model trained|probe] [--n-real 200]
 """
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from _environment import machine, versions
 from scipy import stats
@@ -44,19 +51,24 @@ from sklearn.metrics import f1_score
 
 from sksteel.datasets import FRACTION_COLUMNS, load_severstal, make_steel_surfaces
 from sksteel.io import save_model
-from sksteel.preprocessing import RLEDecoder, rle_decode
-from sksteel.vision import DefectSegmenter
+from sksteel.preprocessing import rle_decode
+from sksteel.vision import DefectSegmenter, postprocess
+from sksteel.vision._data import ImageDataset
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_segmentation.json"
 REAL = Path("/work/shared/data/severstal")
 WEIGHTS = np.array([1.0, 1.5, 2.0, 1.2])
+ENCODED = [f"EncodedPixels_{c}" for c in range(1, 5)]
+#: Target of the training wall time at the defaults on 1,000 images (s).
+TRAIN_TARGET_SECONDS = 15 * 60
+TRAIN_TARGET_IMAGES = 1000
 
 
 def timed(function, *args, **kwargs):
-    """Result and wall-clock seconds of one call."""
-    start = time.perf_counter()
+    """Result, wall-clock seconds and CPU seconds (all threads) of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
+    return result, time.perf_counter() - start, time.process_time() - cpu
 
 
 def surfaces(n_images, seed, home):
@@ -66,77 +78,142 @@ def surfaces(n_images, seed, home):
     return load_severstal(root).frame
 
 
-def agreement(model, frame):
-    """Per class Dice, fraction Pearson and presence F1; intensity Spearman."""
-    true = np.asarray(RLEDecoder().fit_transform(frame), dtype=np.float64)
-    (predicted, dice), seconds = timed(masks_and_dice, model, frame)
-    rows = {}
-    for c, name in enumerate(FRACTION_COLUMNS):
-        rows[name] = {
-            "dice": float(dice[:, c].mean()),
-            "pearson": float(stats.pearsonr(predicted[:, c], true[:, c])[0])
-            if true[:, c].std() > 0 and predicted[:, c].std() > 0
-            else float("nan"),
-            "presence_f1": float(f1_score(true[:, c] > 0, predicted[:, c] > 0)),
-        }
-    defective = true.sum(axis=1) > 0
-    spearman = stats.spearmanr(
-        predicted[defective] @ WEIGHTS, true[defective] @ WEIGHTS
-    )
-    return rows, float(spearman[0]), seconds
+def evaluate(model, frame, settings):
+    """Per-image Dice and fractions of `frame`, from one probability pass.
 
-
-def masks_and_dice(model, frame):
-    """Predicted fractions and per-image Dice, from one pass of predict_masks."""
-    encodings = frame[[f"EncodedPixels_{c}" for c in range(1, 5)]].to_numpy()
-    fractions, dice, start = [], [], 0
-    for masks in model.predict_masks(frame):
-        stop = start + len(masks)
+    `settings` maps a name to ``(threshold, min_area)``. Returns the true
+    fractions, the probability-map fractions, and per setting the Dice and
+    mask fractions, each ``(n_images, 4)``.
+    """
+    encodings = frame[ENCODED].to_numpy(dtype=object)
+    true, soft = [], []
+    dice = {name: [] for name in settings}
+    hard = {name: [] for name in settings}
+    start = 0
+    for probs in model.predict_proba(frame):
+        stop = start + len(probs)
         truth = np.stack(
             [np.stack([rle_decode(r) for r in row]) for row in encodings[start:stop]]
         )
-        fractions.append(masks.mean(axis=(2, 3)))
-        intersection = (masks & truth).sum(axis=(2, 3))
-        total = masks.sum(axis=(2, 3)) + truth.sum(axis=(2, 3))
-        dice.append(np.where(total == 0, 1.0, 2 * intersection / np.maximum(total, 1)))
+        true.append(truth.mean(axis=(2, 3)))
+        soft.append(probs.mean(axis=(2, 3), dtype=np.float64))
+        for name, (threshold, min_area) in settings.items():
+            masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
+            hard[name].append(masks.mean(axis=(2, 3)))
+            inter = (masks & truth).sum(axis=(2, 3))
+            total = masks.sum(axis=(2, 3)) + truth.sum(axis=(2, 3))
+            dice[name].append(
+                np.where(total == 0, 1.0, 2 * inter / np.maximum(total, 1))
+            )
         start = stop
-    return np.concatenate(fractions), np.concatenate(dice)
+    cat = np.concatenate
+    return (
+        cat(true),
+        cat(soft),
+        {name: (cat(dice[name]), cat(hard[name])) for name in settings},
+    )
 
 
-def bare_speed(model, frame, n_batches=5):
-    """Images per second of the segmenter's predict_masks and of the bare smp
-    forward pass, on the same images."""
+def pearson(predicted, true):
+    if predicted.std() == 0 or true.std() == 0:
+        return float("nan")
+    return float(stats.pearsonr(predicted, true)[0])
+
+
+def spearman(predicted, true):
+    defective = true.sum(axis=1) > 0
+    return float(
+        stats.spearmanr(predicted[defective] @ WEIGHTS, true[defective] @ WEIGHTS)[0]
+    )
+
+
+def agreement(true, soft, dice, hard):
+    """Per class Dice, fraction Pearson (mask and probability) and presence F1;
+    intensity Spearman (mask and probability)."""
+    rows = {
+        name: {
+            "dice": float(dice[:, c].mean()),
+            "pearson_mask": pearson(hard[:, c], true[:, c]),
+            "pearson_probability": pearson(soft[:, c], true[:, c]),
+            "presence_f1": float(f1_score(true[:, c] > 0, hard[:, c] > 0)),
+        }
+        for c, name in enumerate(FRACTION_COLUMNS)
+    }
+    return {
+        "per_class": rows,
+        "intensity_spearman_mask": spearman(hard, true),
+        "intensity_spearman_probability": spearman(soft, true),
+    }
+
+
+def speed(model, frame, n_batches, repeats):
+    """Median images per second of the segmenter's predict_masks and of the
+    bare smp forward pass, on the same images, alternating the order."""
     subset = frame.iloc[: n_batches * model.batch_size]
-    _, seconds = timed(lambda: [None for _ in model.predict_masks(subset)])
-    from sksteel.vision._data import ImageDataset
-
     loader = torch.utils.data.DataLoader(
         ImageDataset(subset["image_path"].to_numpy(), image_size=model.image_size_),
         batch_size=model.batch_size,
     )
     batches = [images for images, _ in loader]
     module = model.net_.module_.eval()
-    with torch.inference_mode():
-        _, bare = timed(lambda: [module(images) for images in batches])
-    return len(subset) / seconds, len(subset) / bare
+
+    def ours():
+        for _ in model.predict_masks(subset):
+            pass
+
+    def bare():
+        with torch.inference_mode():
+            for images in batches:
+                module(images)
+
+    runs = {"ours": [], "bare": []}
+    for r in range(repeats):
+        order = ("ours", "bare") if r % 2 == 0 else ("bare", "ours")
+        for name in order:
+            _, seconds, _ = timed(ours if name == "ours" else bare)
+            runs[name].append(len(subset) / seconds)
+    return {name: float(np.median(v)) for name, v in runs.items()}, runs
 
 
 def peak_memory(model_file, frame_file, n_images):
-    """Max RSS (MiB) of a fresh process predicting `n_images` fractions."""
+    """``VmHWM`` (MiB) of a fresh process, after loading the model and after
+    predicting the fractions of `n_images` images (the test images, repeated)."""
     code = (
-        "import resource, pandas as pd, torch; torch.set_num_threads(1)\n"
+        "import pandas as pd, torch; torch.set_num_threads(1)\n"
         "from sksteel.io import load_model\n"
         "from sksteel.vision import DefectSegmenter\n"
+        "def hwm():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'):\n"
+        "            return int(line.split()[1]) / 1024\n"
         f"m = load_model({str(model_file)!r}, trusted=[DefectSegmenter])\n"
         f"f = pd.read_pickle({str(frame_file)!r})\n"
         f"f = f.iloc[[i % len(f) for i in range({n_images})]].reset_index(drop=True)\n"
+        "loaded = hwm()\n"
         "m.set_params(verbose=0).predict_fractions(f)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "print(loaded, hwm())\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    return int(out.stdout.split()[-1]) / 1024
+    loaded, peak = out.stdout.split()[-2:]
+    return {"after_load": float(loaded), "peak": float(peak)}
+
+
+def memory_model(model, train, kind, home):
+    """The model whose inference memory is measured, saved to a file."""
+    if kind == "probe":
+        model = DefectSegmenter(
+            "resnet18",
+            image_size=(64, 320),
+            crop_size=(64, 128),
+            max_epochs=1,
+            random_state=0,
+            verbose=0,
+        ).fit(train.iloc[:16])
+    path = home / f"{kind}.skops"
+    save_model(model, path)
+    return path, model.get_params()
 
 
 def real_frame(n_real):
@@ -154,94 +231,132 @@ def real_frame(n_real):
     return frame.sample(min(n_real, len(frame)), random_state=0)
 
 
+def _plain(params):
+    return {k: v if np.isscalar(v) or v is None else list(v) for k, v in params.items()}
+
+
+def save(result):
+    """Write `result` so far (each phase adds to it, so that a run cut short
+    keeps what it measured)."""
+    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-train", type=int, default=1000)
     parser.add_argument("--n-test", type=int, default=300)
+    parser.add_argument("--n-valid", type=int, default=100)
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--memory-images", type=int, nargs="*", default=[200, 2000])
-    parser.add_argument("--n-valid", type=int, default=100)
+    parser.add_argument(
+        "--memory-model", choices=["trained", "probe"], default="trained"
+    )
+    parser.add_argument("--speed-batches", type=int, default=4)
+    parser.add_argument("--speed-repeats", type=int, default=4)
     parser.add_argument("--n-real", type=int, default=200)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp())
     train, test = surfaces(args.n_train, 0, home), surfaces(args.n_test, 1, home)
+    valid = surfaces(args.n_valid, 2, home)
     params = {"random_state": 0, "verbose": 0}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
     model = DefectSegmenter(**params)
-    _, train_seconds = timed(model.fit, train)
-    # Post-processing tuned on a third set of fresh surfaces (validation).
-    tuned = model.tune_postprocessing(surfaces(args.n_valid, 2, home))
-    classes, spearman, seconds = agreement(model, test)
-    model_tuned = DefectSegmenter(**params)
-    model_tuned.__setstate__(model.__getstate__())
-    model_tuned.set_params(**tuned)
-    classes_tuned, spearman_tuned, _ = agreement(model_tuned, test)
-    ours, bare = bare_speed(model, test)
-    model_file, frame_file = home / "seg.skops", home / "frame.pkl"
-    save_model(model, model_file)
-    test.to_pickle(frame_file)
-    memory = {n: peak_memory(model_file, frame_file, n) for n in args.memory_images}
-    real = real_frame(args.n_real)
-    real_dice = None
-    if real is not None:
-        _, dice = masks_and_dice(model, real)
-        real_dice = {
-            name: float(np.nanmean(dice[:, c]))
-            for c, name in enumerate(FRACTION_COLUMNS)
-        }
+    _, train_seconds, train_cpu = timed(model.fit, train)
+    crops_per_second = args.n_train * model.n_iter_ / train_seconds
     result = {
+        "complete": False,
         "n_train": args.n_train,
         "n_test": args.n_test,
-        "params": model.get_params(),
+        "n_valid": args.n_valid,
+        "params": _plain(model.get_params()),
         "train_seconds": train_seconds,
-        "train_images_per_second": args.n_train * model.n_iter_ / train_seconds,
-        "test_seconds": seconds,
-        "per_class": classes,
-        "intensity_spearman": spearman,
-        "tuned_postprocessing": tuned,
-        "per_class_tuned": classes_tuned,
-        "intensity_spearman_tuned": spearman_tuned,
-        "inference_images_per_second": ours,
-        "bare_smp_images_per_second": bare,
-        "inference_vs_bare": ours / bare,
-        "peak_memory_mib": memory,
-        "real_images": None if real is None else len(real),
-        "real_dice": real_dice,
+        "train_cpu_seconds": train_cpu,
+        "train_images_per_second": crops_per_second,
+        "train_seconds_for_1000_images_estimated": TRAIN_TARGET_IMAGES
+        * model.n_iter_
+        / crops_per_second,
+        "train_target_seconds": TRAIN_TARGET_SECONDS,
         "machine": machine(),
         "versions": versions("torch", "segmentation_models_pytorch"),
     }
+    save(result)
     print(
         f"trained on {args.n_train} images x {model.n_iter_} epochs in "
-        f"{train_seconds:.0f} s ({result['train_images_per_second']:.2f} img/s)"
+        f"{train_seconds:.0f} s, {train_cpu:.0f} CPU s ({crops_per_second:.2f} "
+        f"img/s; 1,000 images: about "
+        f"{result['train_seconds_for_1000_images_estimated']:.0f} s, "
+        f"target {TRAIN_TARGET_SECONDS} s)",
+        flush=True,
     )
-    print(
-        f"{'class':20} {'dice':>6} {'pearson':>8} {'F1':>6} | tuned: "
-        f"{'dice':>6} {'pearson':>8} {'F1':>6}"
-    )
-    for name in FRACTION_COLUMNS:
-        a, b = classes[name], classes_tuned[name]
-        print(
-            f"{name:20} {a['dice']:6.3f} {a['pearson']:8.3f} "
-            f"{a['presence_f1']:6.3f} |        {b['dice']:6.3f} "
-            f"{b['pearson']:8.3f} {b['presence_f1']:6.3f}"
-        )
-    print(f"intensity Spearman {spearman:.3f} (tuned {spearman_tuned:.3f})")
-    print(
-        f"inference {ours:.2f} img/s, bare smp {bare:.2f} img/s, "
-        f"ratio {ours / bare:.2f}"
-    )
-    print("peak memory (MiB):", {n: round(v) for n, v in memory.items()})
-    print("real images:", result["real_images"], "Dice:", real_dice)
-    params = result["params"]
-    result["params"] = {
-        k: v if np.isscalar(v) or v is None else list(v) for k, v in params.items()
+
+    tuned, result["tune_seconds"], _ = timed(model.tune_postprocessing, valid)
+    result["tuned_postprocessing"] = tuned
+    settings = {
+        name: (np.broadcast_to(threshold, 4), np.broadcast_to(min_area, 4))
+        for name, threshold, min_area in [
+            ("default", model.threshold, model.min_area),
+            ("tuned", tuned["threshold"], tuned["min_area"]),
+        ]
     }
-    RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    print(
-        f"maximum RSS of this process: "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    (true, soft, scored), test_seconds, _ = timed(evaluate, model, test, settings)
+    result["test_seconds"] = test_seconds
+    result["test_images_per_second"] = args.n_test / test_seconds
+    table = []
+    for setting in settings:
+        result[setting] = agreement(true, soft, *scored[setting])
+        for name, row in result[setting]["per_class"].items():
+            table.append({"post-processing": setting, "class": name, **row})
+    save(result)
+    print(pd.DataFrame(table).round(3).to_string(index=False))
+    for setting in settings:
+        r = result[setting]
+        print(
+            f"intensity Spearman ({setting}): mask {r['intensity_spearman_mask']:.3f}, "
+            f"probability {r['intensity_spearman_probability']:.3f}"
+        )
+    print("tuned:", tuned, flush=True)
+
+    real = real_frame(args.n_real)
+    result["real_images"], result["real_dice"] = None, None
+    if real is not None:
+        _, _, real_scored = evaluate(model, real, {"default": settings["default"]})
+        dice = real_scored["default"][0]
+        result["real_images"] = len(real)
+        result["real_dice"] = {
+            name: float(dice[:, c].mean()) for c, name in enumerate(FRACTION_COLUMNS)
+        }
+        result["real_defective_images_per_class"] = [
+            int(real[col].notna().sum()) for col in ENCODED
+        ]
+    save(result)
+    print("real images:", result["real_images"], "Dice:", result["real_dice"])
+
+    medians, result["speed_runs"] = speed(
+        model, test, args.speed_batches, args.speed_repeats
     )
+    result["inference_images_per_second"] = medians["ours"]
+    result["bare_smp_images_per_second"] = medians["bare"]
+    result["inference_vs_bare"] = medians["ours"] / medians["bare"]
+    save(result)
+    print(
+        f"inference {medians['ours']:.2f} img/s, bare smp {medians['bare']:.2f} "
+        f"img/s, ratio {result['inference_vs_bare']:.2f}",
+        flush=True,
+    )
+
+    memory_file, memory_params = memory_model(model, train, args.memory_model, home)
+    frame_file = home / "frame.pkl"
+    test.to_pickle(frame_file)
+    result["memory_model"] = args.memory_model
+    result["memory_model_params"] = _plain(memory_params)
+    result["memory_mib"] = {}
+    for n in args.memory_images:
+        result["memory_mib"][str(n)] = peak_memory(memory_file, frame_file, n)
+        save(result)
+    print(f"memory ({args.memory_model} model), MiB:", result["memory_mib"])
+    result["complete"] = True
+    save(result)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Image input for the vision models: paths from a table, checks that name the
-bad files, and a lazily reading torch ``Dataset``."""
+bad files, a lazily reading torch ``Dataset`` and the inference batches."""
 
 import errno
 import os
@@ -10,12 +10,19 @@ import numpy as np
 import pandas as pd
 import torch
 from PIL import Image, UnidentifiedImageError
+from tqdm.auto import tqdm
 
 from .._paths import check_under_root
 from .._schema import IMAGE_SHAPE
 from ..exceptions import DataFormatError, ImageReadError, ImageReadWarning
 
-__all__ = ["ImageDataset", "check_images", "image_paths", "read_image"]
+__all__ = [
+    "ImageDataset",
+    "check_images",
+    "image_paths",
+    "inference_batches",
+    "read_image",
+]
 
 #: Grey-level normalisation: the ImageNet channel means and standard
 #: deviations averaged over the three channels, so that weights pretrained on
@@ -276,3 +283,53 @@ class ImageDataset(torch.utils.data.Dataset):
         if self.targets is None:
             return image, ok
         return image, self.targets[i]
+
+
+def inference_batches(model, paths, *, skip_unusable):
+    """The images of `paths` in batches for a fitted vision model's network.
+
+    The images are checked first (all of them, headers only, against the
+    colour kind `model` was trained on), then read lazily, `batch_size` at a
+    time, with a progress bar when `model` is verbose. The network is put in
+    evaluation mode.
+
+    Parameters
+    ----------
+    model : DefectSegmenter or DefectFractionRegressor
+        Fitted: ``net_``, ``image_colour_``, ``image_size_``, and the
+        ``on_error``, ``batch_size``, ``num_workers`` and ``verbose``
+        parameters.
+    paths : ndarray of str, shape (n_images,)
+    skip_unusable : bool
+        Read only the images that passed the checks (``True``), or all of
+        them, the others flagged unreadable (``False``, under
+        ``on_error="warn"``).
+
+    Returns
+    -------
+    usable : ndarray of bool, shape (n_images,)
+        Which images passed the checks.
+    dataset : ImageDataset
+        The images read.
+    batches : iterable of (Tensor, Tensor)
+        Images ``(n_batch, 1, height, width)`` and whether each was read.
+    """
+    usable, _ = check_images(paths, on_error=model.on_error, colour=model.image_colour_)
+    dataset = ImageDataset(
+        paths[usable] if skip_unusable else paths,
+        image_size=model.image_size_,
+        on_error=model.on_error,
+    )
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=model.batch_size, num_workers=model.num_workers
+    )
+    model.net_.module_.eval()
+    batches = tqdm(
+        loader,
+        desc="images",
+        unit="batch",
+        leave=False,
+        delay=2.0,
+        disable=not model.verbose,
+    )
+    return usable, dataset, batches

@@ -15,14 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.helper import predefined_split
-from tqdm.auto import tqdm
 
 from .._schema import FRACTION_COLUMNS
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from ..exceptions import DataFormatError, ImageReadWarning, NotFittedError
 from ..models._base import _BaseTorchEstimator
 from ..preprocessing import RLEDecoder
-from ._data import ImageDataset, check_images, image_paths
+from ._data import ImageDataset, check_images, image_paths, inference_batches
 from ._module import BACKBONES, FractionNet, load_backbone_weights
 
 __all__ = ["DefectFractionRegressor", "predict_fractions"]
@@ -389,29 +388,10 @@ class DefectFractionRegressor(TransformerMixin, RegressorMixin, _BaseTorchEstima
     def _forward(self, X, *, embed):
         """Outputs of the head (or the pooled features) for every image of X."""
         paths, index = image_paths(X)
-        usable, _ = check_images(
-            paths, on_error=self.on_error, colour=self.image_colour_
-        )
-        dataset = ImageDataset(
-            paths[usable],
-            image_size=self.image_size_,
-            on_error=self.on_error,
-        )
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_size=self.batch_size, num_workers=self.num_workers
-        )
+        usable, dataset, batches = inference_batches(self, paths, skip_unusable=True)
         module, device = self.net_.module_, self.net_.device
-        module.eval()
         forward = module.embed if embed else module
         outputs, read = [], []
-        batches = tqdm(
-            loader,
-            desc="images",
-            unit="batch",
-            leave=False,
-            delay=2.0,
-            disable=not self.verbose,
-        )
         with torch.inference_mode():
             for images, ok in batches:
                 outputs.append(forward(images.to(device)).float().cpu().numpy())

@@ -14,73 +14,33 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import ProgressBar
-from tqdm.auto import tqdm
 
 from .._schema import ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
 from .._sklearn_compat import Interval, StrOptions, _fit_context
-from ..exceptions import DataFormatError, ImageReadWarning, RLEError
-from ..preprocessing import rle_decode, rle_encode
-from ._data import ImageDataset, check_images, image_paths
-from ._masks import (
-    DiceBCELoss,
-    MaskCropDataset,
+from ..exceptions import DataFormatError, ImageReadWarning
+from ..preprocessing import rle_encode
+from ._data import check_images, image_paths, inference_batches
+from ._module import load_backbone_weights
+from ._postprocessing import (
+    MIN_AREAS,
+    THRESHOLDS,
+    check_postprocessing,
     dice_per_class,
     encodings_of,
-    postprocess,
-    remove_small,
+    postprocess_batch,
     true_masks,
+    tune,
 )
-from ._module import load_backbone_weights
+from ._training import (
+    ENCODERS,
+    DiceBCELoss,
+    MaskCropDataset,
+    build_segmentation_net,
+    check_encodings,
+    check_size,
+)
 
 __all__ = ["DefectSegmenter"]
-
-#: Decoder widths of the U-Net, from the deepest stage to the output: half of
-#: segmentation-models-pytorch's default (256, 128, 64, 32, 16), which on a
-#: 2-core CPU trains a ResNet-34 U-Net about 1.5 times faster and loses no
-#: Dice on the built-in surfaces.
-_UNET_DECODER_CHANNELS = (128, 64, 32, 16, 8)
-
-#: Encoders the segmenter accepts: ResNets, whose state dicts are
-#: torchvision's (so that `weights` takes a torchvision checkpoint).
-ENCODERS = ("resnet18", "resnet34", "resnet50")
-
-_N_CLASSES = len(ENCODED_COLUMNS)
-
-#: Probability of a defect pixel the output layer starts at (a class covers
-#: 0.5 % to 10 % of a defective image, none of a clean one).
-_PRIOR = 0.01
-
-#: Candidates of :meth:`DefectSegmenter.tune_postprocessing`.
-_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
-_MIN_AREAS = (0, 200, 800, 2400)
-
-
-def build_segmentation_net(architecture, encoder_name):
-    """The smp model with random weights: one grey input channel, four
-    class logits."""
-    import segmentation_models_pytorch as smp
-
-    if architecture == "fpn":
-        net = smp.FPN(
-            encoder_name, encoder_weights=None, in_channels=1, classes=_N_CLASSES
-        )
-    else:
-        net = smp.Unet(
-            encoder_name,
-            encoder_weights=None,
-            in_channels=1,
-            classes=_N_CLASSES,
-            decoder_channels=_UNET_DECODER_CHANNELS,
-        )
-    # Start every pixel at the prior probability of a defect instead of 0.5:
-    # otherwise the first epochs are spent unlearning masks over every image.
-    head = net.segmentation_head[0]
-    torch.nn.init.constant_(head.bias, np.log(_PRIOR / (1 - _PRIOR)))
-    return net
-
-
-def _quiet(*args, **kwargs):
-    """A message sink that drops messages (``verbose=0``)."""
 
 
 class DefectSegmenter(TransformerMixin, BaseEstimator):
@@ -138,6 +98,12 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
     min_area : int or array-like of 4 ints, default=0
         Minimum connected-component area, in pixels of the 256 x 1600
         image, per class; smaller components are removed (0 keeps all).
+    fraction : {"mask", "probability"}, default="mask"
+        What :meth:`predict_fractions` averages over the 256 x 1600 pixels:
+        the post-processed boolean mask, or the probability map itself
+        (which, trained on the area-downscaled soft masks, estimates the
+        covered share of each cell, and is not cut by `threshold` or
+        `min_area`).
     num_workers : int, default=0
         ``DataLoader`` worker processes reading images.
     device : str, default="auto"
@@ -164,6 +130,10 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         Colour kind of the training images ("grayscale" or "RGB").
     image_size_, crop_size_ : tuple of int
         Validated `image_size` and `crop_size`.
+    encoder_ : torch.nn.Module
+        The trained smp encoder (``net_.module_.encoder``), a ResNet taking
+        ``(n, 1, height, width)`` grey images scaled as in training; its
+        ``out_channels`` lists the widths of its feature maps.
     n_iter_ : int
         Epochs run.
     train_loss_ : list of float
@@ -204,6 +174,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "threshold": [Interval(Real, 0, 1, closed="neither"), "array-like"],
         "min_area": [Interval(Integral, 0, None, closed="left"), "array-like"],
+        "fraction": [StrOptions({"mask", "probability"})],
         "num_workers": [Interval(Integral, 0, None, closed="left")],
         "device": [str],
         "on_error": [StrOptions({"raise", "warn"})],
@@ -225,6 +196,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         weight_decay=1e-4,
         threshold=0.5,
         min_area=0,
+        fraction="mask",
         num_workers=0,
         device="auto",
         on_error="raise",
@@ -242,6 +214,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         self.weight_decay = weight_decay
         self.threshold = threshold
         self.min_area = min_area
+        self.fraction = fraction
         self.num_workers = num_workers
         self.device = device
         self.on_error = on_error
@@ -267,16 +240,16 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         """
         paths, _ = image_paths(X)
         encodings = _encodings(X)
-        self.image_size_ = _check_size(self.image_size, "image_size")
-        self.crop_size_ = _check_size(self.crop_size, "crop_size")
+        self.image_size_ = check_size(self.image_size, "image_size")
+        self.crop_size_ = check_size(self.crop_size, "crop_size")
         if any(c > s for c, s in zip(self.crop_size_, self.image_size_)):
             raise ValueError(
                 "The 'crop_size' parameter of DefectSegmenter must be at most "
                 f"image_size={self.image_size_!r} on each side; got "
                 f"{self.crop_size!r} instead."
             )
-        _check_postprocessing(self.threshold, self.min_area)
-        decodable = _check_encodings(paths, encodings, self.on_error)
+        check_postprocessing(self.threshold, self.min_area)
+        decodable = check_encodings(paths, encodings, self.on_error)
         usable, self.image_colour_ = check_images(
             paths, on_error=self.on_error, decode=True
         )
@@ -309,19 +282,44 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
             one batch is in memory at a time.
         """
         check_is_fitted(self)
-        threshold, min_area = _check_postprocessing(
+        threshold, min_area = check_postprocessing(
             self.threshold if threshold is None else threshold,
             self.min_area if min_area is None else min_area,
         )
         batches = self._probabilities(X)
         return (
-            np.stack([postprocess(p, threshold, min_area) for p in probs])
-            & ok[:, None, None, None]
+            postprocess_batch(probs, threshold, min_area) & ok[:, None, None, None]
             for probs, ok in batches
         )
 
+    def predict_proba(self, X):
+        """Class probabilities at 256 x 1600, batch by batch.
+
+        Parameters
+        ----------
+        X : DataFrame or 1-d array-like of paths
+            As in :meth:`predict_masks`.
+
+        Yields
+        ------
+        probabilities : ndarray of float32, shape (n_batch, 4, 256, 1600)
+            The probability of each class at each pixel for the next
+            `batch_size` images of `X`, in order, before post-processing.
+            Images skipped under ``on_error="warn"`` are NaN. Only one batch
+            is in memory at a time.
+        """
+        check_is_fitted(self)
+        return (_blank_unread(probs, ok) for probs, ok in self._probabilities(X))
+
+    @property
+    def encoder_(self):
+        """The trained encoder of the smp model (see the class Attributes)."""
+        check_is_fitted(self)
+        return self.net_.module_.encoder
+
     def predict_fractions(self, X):
-        """Per-class defect pixel fractions of each image: its mask means.
+        """Per-class defect pixel fractions of each image: the means of its
+        masks (or probability maps, see `fraction`).
 
         Parameters
         ----------
@@ -336,11 +334,14 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         _, index = image_paths(X)
-        threshold, min_area = _check_postprocessing(self.threshold, self.min_area)
+        threshold, min_area = check_postprocessing(self.threshold, self.min_area)
         rows = []
         for probs, ok in self._probabilities(X):
-            masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
-            fractions = masks.mean(axis=(2, 3))
+            if self.fraction == "probability":
+                fractions = probs.mean(axis=(2, 3), dtype=np.float64)
+            else:
+                masks = postprocess_batch(probs, threshold, min_area)
+                fractions = masks.mean(axis=(2, 3))
             fractions[~ok] = np.nan
             rows.append(fractions)
         return pd.DataFrame(
@@ -440,17 +441,17 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         encodings = _encodings(X)
         dice, start = [], 0
-        threshold, min_area = _check_postprocessing(self.threshold, self.min_area)
+        threshold, min_area = check_postprocessing(self.threshold, self.min_area)
         for probs, ok in self._probabilities(X):
             stop = start + len(probs)
-            masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
+            masks = postprocess_batch(probs, threshold, min_area)
             batch = dice_per_class(masks, true_masks(encodings[start:stop]))
             batch[~ok] = np.nan
             dice.append(batch)
             start = stop
         return np.concatenate(dice)
 
-    def tune_postprocessing(self, X, *, thresholds=_THRESHOLDS, min_areas=_MIN_AREAS):
+    def tune_postprocessing(self, X, *, thresholds=THRESHOLDS, min_areas=MIN_AREAS):
         """The per-class threshold and minimum area that maximise the Dice on
         validation images.
 
@@ -474,31 +475,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
             ``threshold`` and ``min_area`` (lists of 4, for ``set_params``).
         """
         check_is_fitted(self)
-        thresholds = np.asarray(thresholds, dtype=np.float64)
-        min_areas = np.asarray(min_areas, dtype=np.int64)
-        encodings = _encodings(X)
-        total = np.zeros((len(thresholds), len(min_areas), _N_CLASSES))
-        start = 0
-        for probs, ok in self._probabilities(X):
-            stop = start + len(probs)
-            truth = true_masks(encodings[start:stop])[ok]
-            probs = probs[ok]
-            for i, t in enumerate(thresholds):
-                raw = probs > t
-                for j, area in enumerate(min_areas):
-                    masks = raw.copy()
-                    if area > 1:
-                        for n, c in np.ndindex(masks.shape[:2]):
-                            if masks[n, c].any():
-                                masks[n, c] = remove_small(masks[n, c], area)
-                    total[i, j] += dice_per_class(masks, truth).sum(axis=0)
-            start = stop
-        best_threshold, best_area = [], []
-        for c in range(_N_CLASSES):
-            i, j = np.unravel_index(np.argmax(total[:, :, c]), total.shape[:2])
-            best_threshold.append(float(thresholds[i]))
-            best_area.append(int(min_areas[j]))
-        return {"threshold": best_threshold, "min_area": best_area}
+        return tune(self._probabilities(X), _encodings(X), thresholds, min_areas)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the :meth:`transform` features, ``defect_fraction_1..4``.
@@ -620,25 +597,8 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         and predicted one batch at a time.
         """
         paths, _ = image_paths(X)
-        usable, _ = check_images(
-            paths, on_error=self.on_error, colour=self.image_colour_
-        )
-        dataset = ImageDataset(
-            paths, image_size=self.image_size_, on_error=self.on_error
-        )
-        loader = torch.utils.data.DataLoader(
-            dataset, batch_size=self.batch_size, num_workers=self.num_workers
-        )
+        usable, _, batches = inference_batches(self, paths, skip_unusable=False)
         module, device = self.net_.module_, self.net_.device
-        module.eval()
-        batches = tqdm(
-            loader,
-            desc="images",
-            unit="batch",
-            leave=False,
-            delay=2.0,
-            disable=not self.verbose,
-        )
         start, unread = 0, []
         for images, read in batches:
             stop = start + len(images)
@@ -661,6 +621,12 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
             )
 
 
+def _blank_unread(probs, ok):
+    """`probs` with the images not read set to NaN."""
+    probs[~ok] = np.nan
+    return probs
+
+
 def _encodings(X):
     """The four encoding columns of `X`, which must be a table holding them."""
     if not isinstance(X, pd.DataFrame) or not set(ENCODED_COLUMNS) <= set(X.columns):
@@ -671,77 +637,6 @@ def _encodings(X):
             f"load_severstal(...).frame; got {got!r}."
         )
     return encodings_of(X)
-
-
-def _check_encodings(paths, encodings, on_error):
-    """Which images' four encodings decode; raise or warn about the others."""
-    problems = {}
-    for path, row in zip(paths, encodings):
-        for column, rle in zip(ENCODED_COLUMNS, row):
-            try:
-                rle_decode(rle)
-            except RLEError as exc:
-                problems.setdefault(str(path), f"{column}: {exc}")
-    if not problems:
-        return np.ones(len(paths), dtype=bool)
-    listed = "; ".join(f"{p!r} ({why})" for p, why in list(problems.items())[:5])
-    message = (
-        f"{len(problems)} of {len(paths)} image(s) have masks that do not "
-        f"decode: {listed}."
-    )
-    if on_error == "raise" or len(problems) == len(paths):
-        raise RLEError(
-            f"{message} Fix the encodings, or pass on_error='warn' to skip those "
-            "images."
-        )
-    warnings.warn(
-        f"{message} They are left out of training.", ImageReadWarning, stacklevel=3
-    )
-    return ~np.isin(paths.astype(str), list(problems))
-
-
-def _check_size(size, name):
-    """`size` as a (height, width) tuple of positive multiples of 32."""
-    try:
-        sides = tuple(size)
-    except TypeError:
-        sides = ()
-    if len(sides) != 2 or not all(
-        isinstance(s, Integral) and s >= 32 and s % 32 == 0 for s in sides
-    ):
-        raise ValueError(
-            f"The {name!r} parameter of DefectSegmenter must be (height, width) "
-            f"with two positive multiples of 32 (the encoder halves the "
-            f"resolution five times); got {size!r} instead."
-        )
-    return tuple(int(s) for s in sides)
-
-
-def _check_postprocessing(threshold, min_area):
-    """`threshold` and `min_area` as arrays of one value per class."""
-    values = np.asarray(threshold, dtype=np.float64)
-    if (
-        values.shape not in ((), (_N_CLASSES,))
-        or not ((values > 0) & (values < 1)).all()
-    ):
-        raise ValueError(
-            "The 'threshold' parameter of DefectSegmenter must be a float in (0, 1) "
-            f"or {_N_CLASSES} of them, one per class; got {threshold!r} instead."
-        )
-    area = np.asarray(min_area)
-    if (
-        area.shape not in ((), (_N_CLASSES,))
-        or area.dtype.kind not in "iu"
-        or (area < 0).any()
-    ):
-        raise ValueError(
-            "The 'min_area' parameter of DefectSegmenter must be an int >= 0 or "
-            f"{_N_CLASSES} of them, one per class; got {min_area!r} instead."
-        )
-    return (
-        np.broadcast_to(values, (_N_CLASSES,)),
-        np.broadcast_to(area, (_N_CLASSES,)),
-    )
 
 
 def _resolve_device(device):

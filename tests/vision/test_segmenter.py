@@ -10,6 +10,7 @@ import pytest
 import torch
 from PIL import Image
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from sksteel._schema import ENCODED_COLUMNS, FRACTION_COLUMNS, IMAGE_SHAPE
 from sksteel.datasets import load_severstal, make_steel_surfaces
@@ -21,9 +22,8 @@ from sksteel.exceptions import (
 )
 from sksteel.io import load_model, save_model
 from sksteel.preprocessing import rle_decode
-from sksteel.vision import DefectSegmenter
+from sksteel.vision import DefectSegmenter, postprocess
 from sksteel.vision import _data as image_data
-from sksteel.vision._masks import postprocess
 
 TINY = dict(
     encoder_name="resnet18",
@@ -112,6 +112,56 @@ def test_segmenter_fractions_are_mask_means(model, frame):
     np.testing.assert_array_equal(model.transform(shuffled), fractions)
     np.testing.assert_array_equal(model.predict(shuffled), fractions)
     assert model.get_feature_names_out().tolist() == list(FRACTION_COLUMNS)
+
+
+def test_segmenter_probabilities_give_the_masks(model, frame):
+    """Check that predict_proba yields float32 batches in [0, 1] at
+    256 x 1600, lazily, whose post-processing is predict_masks."""
+    batches = model.predict_proba(frame)
+    assert inspect.isgenerator(batches)
+    probs = np.concatenate(list(batches))
+    assert probs.dtype == np.float32 and probs.shape == (len(frame), 4, *IMAGE_SHAPE)
+    assert ((probs >= 0) & (probs <= 1)).all()
+    masks = np.concatenate(list(model.predict_masks(frame, threshold=0.3)))
+    threshold, min_area = np.full(4, 0.3), np.zeros(4, dtype=int)
+    np.testing.assert_array_equal(
+        masks, np.stack([postprocess(p, threshold, min_area) for p in probs])
+    )
+
+
+def test_segmenter_probability_fractions(model, frame):
+    """Check that fraction='probability' gives the mean of each probability
+    map, which threshold and min_area do not change."""
+    soft = with_params(model, fraction="probability")
+    probs = np.concatenate(list(model.predict_proba(frame)))
+    fractions = soft.predict_fractions(frame)
+    np.testing.assert_allclose(fractions, probs.mean(axis=(2, 3)), rtol=1e-5)
+    strict = with_params(soft, threshold=0.9, min_area=10_000)
+    np.testing.assert_array_equal(strict.predict_fractions(frame), fractions)
+
+
+def test_segmenter_unread_image_has_nan_probabilities(model, frame):
+    """Check that under on_error='warn' an unreadable image's probabilities
+    are NaN, and the others unchanged."""
+    paths = [*frame["image_path"].iloc[:2], "/nonexistent/x.jpg"]
+    lenient = with_params(model, on_error="warn")
+    with pytest.warns(ImageReadWarning, match="x.jpg"):
+        probs = np.concatenate(list(lenient.predict_proba(paths)))
+    assert np.isnan(probs[2]).all() and not np.isnan(probs[:2]).any()
+    expected = next(model.predict_proba(frame.iloc[:2]))
+    np.testing.assert_array_equal(probs[:2], expected)
+
+
+def test_segmenter_encoder_(model, frame):
+    """Check that encoder_ is the fitted smp encoder, taking the grey images
+    the segmenter is trained on, and is refused before fit."""
+    encoder = model.encoder_
+    assert encoder is model.net_.module_.encoder
+    with torch.inference_mode():
+        features = encoder(torch.zeros(2, 1, *model.image_size_))
+    assert [f.shape[1] for f in features] == list(encoder.out_channels)
+    with pytest.raises(NotFittedError):
+        _ = DefectSegmenter(**TINY).encoder_
 
 
 def test_segmenter_paths_predict_the_same_as_the_table(model, frame):

@@ -1,25 +1,67 @@
-"""Masks for :class:`DefectSegmenter`: training crops of images and their
-decoded masks, the BCE + Dice loss, and the competition's post-processing
-(probability threshold, minimum component area) with the Dice it is scored by.
-"""
+"""Training of :class:`DefectSegmenter`: the smp network, the crops of images
+and their decoded masks, the BCE + Dice loss, and the checks of the training
+input."""
+
+import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import ndimage
 from torch import nn
 
 from .._schema import ENCODED_COLUMNS, IMAGE_SHAPE
-from ..exceptions import ImageReadError
+from ..exceptions import ImageReadError, ImageReadWarning, RLEError
 from ..preprocessing import rle_decode
 from ._data import read_image
+from ._postprocessing import N_CLASSES
 
 __all__ = [
+    "ENCODERS",
     "DiceBCELoss",
     "MaskCropDataset",
-    "dice_per_class",
-    "postprocess",
+    "build_segmentation_net",
+    "check_encodings",
+    "check_size",
 ]
+
+#: Decoder widths of the U-Net, from the deepest stage to the output: half of
+#: segmentation-models-pytorch's default (256, 128, 64, 32, 16), which on a
+#: 2-core CPU trains a ResNet-34 U-Net about 1.5 times faster and loses no
+#: Dice on the built-in surfaces.
+UNET_DECODER_CHANNELS = (128, 64, 32, 16, 8)
+
+#: Encoders the segmenter accepts: ResNets, whose state dicts are
+#: torchvision's (so that `weights` takes a torchvision checkpoint).
+ENCODERS = ("resnet18", "resnet34", "resnet50")
+
+#: Probability of a defect pixel the output layer starts at (a class covers
+#: 0.5 % to 10 % of a defective image, none of a clean one).
+PRIOR = 0.01
+
+
+def build_segmentation_net(architecture, encoder_name):
+    """The smp model with random weights: one grey input channel, four
+    class logits."""
+    import segmentation_models_pytorch as smp
+
+    if architecture == "fpn":
+        net = smp.FPN(
+            encoder_name, encoder_weights=None, in_channels=1, classes=N_CLASSES
+        )
+    else:
+        net = smp.Unet(
+            encoder_name,
+            encoder_weights=None,
+            in_channels=1,
+            classes=N_CLASSES,
+            decoder_channels=UNET_DECODER_CHANNELS,
+        )
+    # Start every pixel at the prior probability of a defect instead of 0.5:
+    # otherwise the first epochs are spent unlearning masks over every image.
+    head = net.segmentation_head[0]
+    torch.nn.init.constant_(head.bias, np.log(PRIOR / (1 - PRIOR)))
+    return net
 
 
 def downscaled_masks(encodings, size):
@@ -115,7 +157,7 @@ class DiceBCELoss(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from sksteel.vision._masks import DiceBCELoss
+    >>> from sksteel.vision._training import DiceBCELoss
     >>> target = torch.zeros(2, 4, 8, 8)
     >>> target[:, 0, :4] = 1.0
     >>> good = DiceBCELoss()(20.0 * (2 * target - 1), target)
@@ -138,63 +180,45 @@ class DiceBCELoss(nn.Module):
         return bce + (1 - dice).mean()
 
 
-def postprocess(probability, threshold, min_area):
-    """Boolean masks from per-class probabilities, the competition's way.
-
-    Parameters
-    ----------
-    probability : ndarray of shape (n_classes, height, width)
-    threshold : ndarray of shape (n_classes,)
-        A pixel belongs to class ``c`` when its probability exceeds
-        ``threshold[c]``.
-    min_area : ndarray of shape (n_classes,)
-        Connected components (8-connectivity) of fewer pixels are removed.
-
-    Returns
-    -------
-    masks : ndarray of bool, shape (n_classes, height, width)
-    """
-    masks = probability > np.asarray(threshold)[:, None, None]
-    for c, area in enumerate(min_area):
-        if area > 1 and masks[c].any():
-            masks[c] = remove_small(masks[c], area)
-    return masks
-
-
-def remove_small(mask, min_area):
-    """`mask` without its connected components of fewer than `min_area` pixels."""
-    labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
-    if n == 0:
-        return mask
-    sizes = np.bincount(labels.ravel())
-    keep = sizes >= min_area
-    keep[0] = False
-    return keep[labels]
+def check_encodings(paths, encodings, on_error):
+    """Which images' four encodings decode; raise or warn about the others."""
+    problems = {}
+    for path, row in zip(paths, encodings):
+        for column, rle in zip(ENCODED_COLUMNS, row):
+            try:
+                rle_decode(rle)
+            except RLEError as exc:
+                problems.setdefault(str(path), f"{column}: {exc}")
+    if not problems:
+        return np.ones(len(paths), dtype=bool)
+    listed = "; ".join(f"{p!r} ({why})" for p, why in list(problems.items())[:5])
+    message = (
+        f"{len(problems)} of {len(paths)} image(s) have masks that do not "
+        f"decode: {listed}."
+    )
+    if on_error == "raise" or len(problems) == len(paths):
+        raise RLEError(
+            f"{message} Fix the encodings, or pass on_error='warn' to skip those "
+            "images."
+        )
+    warnings.warn(
+        f"{message} They are left out of training.", ImageReadWarning, stacklevel=3
+    )
+    return ~np.isin(paths.astype(str), list(problems))
 
 
-def dice_per_class(predicted, true):
-    """Dice of each (image, class) pair, 1 when both masks are empty.
-
-    Parameters
-    ----------
-    predicted, true : ndarray of bool, shape (n_images, n_classes, height, width)
-
-    Returns
-    -------
-    dice : ndarray of shape (n_images, n_classes)
-    """
-    intersection = (predicted & true).sum(axis=(2, 3))
-    total = predicted.sum(axis=(2, 3)) + true.sum(axis=(2, 3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dice = np.where(total == 0, 1.0, 2.0 * intersection / total)
-    return dice
-
-
-def true_masks(encodings):
-    """The decoded masks of a batch, ``(n_images, 4, 256, 1600)`` bool."""
-    return np.stack([np.stack([rle_decode(rle) for rle in row]) for row in encodings])
-
-
-def encodings_of(X):
-    """The ``EncodedPixels_1..4`` columns of a table as an object array."""
-    return X[list(ENCODED_COLUMNS)].to_numpy(dtype=object)
+def check_size(size, name):
+    """`size` as a (height, width) tuple of positive multiples of 32."""
+    try:
+        sides = tuple(size)
+    except TypeError:
+        sides = ()
+    if len(sides) != 2 or not all(
+        isinstance(s, Integral) and s >= 32 and s % 32 == 0 for s in sides
+    ):
+        raise ValueError(
+            f"The {name!r} parameter of DefectSegmenter must be (height, width) "
+            f"with two positive multiples of 32 (the encoder halves the "
+            f"resolution five times); got {size!r} instead."
+        )
+    return tuple(int(s) for s in sides)
