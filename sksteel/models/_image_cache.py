@@ -32,8 +32,8 @@ _CACHE_VERSION = 1
 
 
 def _read_image(path, image_size):
-    # torchvision and PIL: imported on use, as the vision package does
-    from ..vision._data import read_image
+    # PIL: imported on use, as the vision package does
+    from .._images import read_image
 
     return read_image(path, image_size)
 
@@ -54,10 +54,10 @@ class PixelReader:
 
 class SegmenterFeatures:
     """Global-average-pooled deepest feature map of a fitted segmenter's
-    encoder (``segmenter.net_.module_.encoder``), frozen, as float32."""
+    encoder (``segmenter.encoder_``), frozen, as float32."""
 
     def __init__(self, segmenter):
-        self.encoder = segmenter.net_.module_.encoder
+        self.encoder = segmenter.encoder_
         self.image_size = tuple(segmenter.image_size_)
         self.shape = (int(self.encoder.out_channels[-1]),)
         self.dtype = np.float32
@@ -153,7 +153,7 @@ def _problem(message, on_error, stacklevel=6):
 def _usable(paths, on_error, colour):
     """Which of ``paths`` open, have the Severstal size and the colour kind
     ``colour`` (None: the most common one), and that kind."""
-    from ..vision._data import check_images  # PIL: imported on use
+    from .._images import check_images  # PIL: imported on use
 
     try:
         return check_images(

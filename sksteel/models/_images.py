@@ -15,9 +15,9 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from .._paths import check_under_root
+from .._sklearn_compat import HasMethods, Interval, StrOptions
 from ..exceptions import DataFormatError, SksteelWarning
 from ..nn import MultimodalSteelNet, MultimodalSteelNetLoss
 from ._image_cache import PixelReader, SegmenterFeatures, cached_inputs

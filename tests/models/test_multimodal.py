@@ -11,8 +11,8 @@ from PIL import Image
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 
+import sksteel._images as image_files
 import sksteel.models._image_cache as image_cache
-import sksteel.vision._data as vision_data
 from sksteel.datasets import make_steelnet_dataset
 from sksteel.exceptions import (
     DataFormatError,
@@ -184,7 +184,7 @@ def test_image_parameters_do_not_touch_the_sensors_only_path(data):
 def test_second_fit_reads_no_image(data, monkeypatch):
     X, y = data
     calls = {"read": 0, "check": 0}
-    read, check = image_cache._read_image, vision_data.check_images
+    read, check = image_cache._read_image, image_files.check_images
 
     def counting_read(*args):
         calls["read"] += 1
@@ -195,7 +195,7 @@ def test_second_fit_reads_no_image(data, monkeypatch):
         return check(*args, **kwargs)
 
     monkeypatch.setattr(image_cache, "_read_image", counting_read)
-    monkeypatch.setattr(vision_data, "check_images", counting_check)
+    monkeypatch.setattr(image_files, "check_images", counting_check)
     first = SteelNetClassifier(**CHEAP).fit(X, y)
     n_images = int(X["image_path"].notna().sum())
     assert calls == {"read": n_images, "check": 1}

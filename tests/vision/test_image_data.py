@@ -10,11 +10,10 @@ import torch
 import torchvision
 from PIL import Image
 
+from sksteel._images import GREY_MEAN, GREY_STD
 from sksteel._schema import IMAGE_SHAPE
 from sksteel.exceptions import DataFormatError, ImageReadError, ImageReadWarning
 from sksteel.vision._data import (
-    GREY_MEAN,
-    GREY_STD,
     ImageDataset,
     check_images,
     image_paths,
