@@ -35,11 +35,13 @@ def _headline_table(report):
 def _comparison_sentence(results):
     """SteelNet's clean macro-F1 against every other model, in the words of
     the paired differences (never "beats": higher, lower or within noise)."""
-    groups = {"higher": [], "lower": [], "within noise": []}
+    groups = {"higher": [], "lower": [], "within noise": [], "identical": []}
     for d in results["paired_differences"]:
         if d["first"] != "SteelNet" or d["measure"] != "clean macro-F1":
             continue
-        if d["verdict"] == "within noise":
+        if d["low"] == d["high"] == 0.0:
+            groups["identical"].append(d["second"])
+        elif d["verdict"] == "within noise":
             groups["within noise"].append(d["second"])
         elif "higher" in d["verdict"]:
             groups["higher"].append(d["second"])
@@ -52,8 +54,11 @@ def _comparison_sentence(results):
         parts.append("lower than " + ", ".join(groups["lower"]))
     if groups["within noise"]:
         parts.append("within noise of " + ", ".join(groups["within noise"]))
+    if groups["identical"]:
+        parts.append("identical on every seed to " + ", ".join(groups["identical"]))
     return (
-        "Paired over seeds with 95 % t-intervals, SteelNet's clean macro-F1 is "
+        "Paired over seeds with 95 % t-intervals, the clean macro-F1 of SteelNet "
+        "(sksteel defaults) is "
         + "; ".join(parts) + "."
     )
 
