@@ -1,6 +1,5 @@
 """Tests of load_severstal on the real subset and on small written tables."""
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +37,9 @@ def write(directory, text, name="train.csv", images=()):
 
 def test_load_severstal_real_layouts_agree(severstal_dir):
     """Check that both layouts of the real annotations load to the same table
-    with the documented counts, well under a second each."""
+    with the documented counts (their speed is measured in benchmarks, not
+    timed here)."""
     common = {"image_dir": severstal_dir / "train_images", "missing_images": "ignore"}
-    start = time.perf_counter()
     updated = load_severstal(
         train_csv=severstal_dir / "train_partial_defects.csv",
         image_ids=severstal_dir / "train_partial_image_ids.csv",
@@ -49,7 +48,6 @@ def test_load_severstal_real_layouts_agree(severstal_dir):
     original = load_severstal(
         train_csv=severstal_dir / "train_partial_original_layout.csv", **common
     )
-    assert time.perf_counter() - start < 2.0
     assert (updated.layout, original.layout) == ("updated", "original")
     pd.testing.assert_frame_equal(updated.frame, original.frame)
     frame = updated.frame
