@@ -28,6 +28,7 @@ from ._images import (
     network_inputs,
     similar_surfaces,
     split_images,
+    take_rows,
 )
 from ._inputs import (
     STANDARDISED_BOUND,
@@ -48,7 +49,6 @@ from ._training import (
     VALIDATION_METRICS,
     SteelNetNeuralNet,
     TensorBatches,
-    _take,
     softmax,
     training_callbacks,
     validation_split,
@@ -703,9 +703,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         if split is not None:
             train, valid = split
             valid_targets = {key: value[valid] for key, value in targets.items()}
-            valid_data = _take(X, valid), valid_targets["y"]
-            train_split = predefined_split(Dataset(_take(X, valid), valid_targets))
-            X = _take(X, train)
+            valid_data = take_rows(X, valid), valid_targets["y"]
+            train_split = predefined_split(Dataset(take_rows(X, valid), valid_targets))
+            X = take_rows(X, train)
             targets = {key: value[train] for key, value in targets.items()}
         self.net_ = self._build_net(
             train_split, validate=split is not None, device=self._resolve_device()

@@ -22,6 +22,7 @@ from sksteel.exceptions import (
 )
 from sksteel.io import load_model, save_model
 from sksteel.models import SteelNetClassifier
+from sksteel.models._images import network_inputs, split_images, take_rows
 from sksteel.nn import ImageBranch, info_nce
 
 DATA = Path(__file__).parent / "data"
@@ -207,10 +208,43 @@ def test_second_fit_reads_no_image(data, monkeypatch):
 def test_an_edited_image_is_read_again(data, tmp_path, monkeypatch):
     path = _image(tmp_path / "surface.jpg", value=10)
     reader = image_cache.PixelReader((32, 200))
-    before, _, _ = image_cache.cached_inputs(reader, [path])
+    before = image_cache.cached_inputs(reader, [path])[0][:].numpy()
     _image(path, value=200)
-    after, _, _ = image_cache.cached_inputs(reader, [path])
+    after = image_cache.cached_inputs(reader, [path])[0][:].numpy()
     assert np.abs(after - before).max() > 1
+
+
+def test_fit_holds_image_file_names_not_pixels(data, monkeypatch):
+    """Check, by construction, that memory stays flat in the number of
+    images: the net's input holds one cache file name per row, and an index
+    loads the rows asked for and no others."""
+    X, y = data
+    clf = SteelNetClassifier(**CHEAP)
+    X_sensors, images = split_images(clf, X, fit=True)
+    clf.fit(X, y)
+    readings = clf._to_tensor(X_sensors.to_numpy())
+    inputs = network_inputs(clf, readings, images)
+    lazy = inputs["image"]
+    assert isinstance(lazy, image_cache.CachedImages)
+    numeric = [v for v in vars(lazy).values() if isinstance(v, np.ndarray)]
+    assert all(v.dtype == object for v in numeric)  # file names only
+    assert lazy.entries.dtype == object and len(lazy) == len(X)
+    loads = []
+    load = np.load
+
+    def counting_load(*args, **kwargs):
+        loads.append(args[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(image_cache.np, "load", counting_load)
+    subset = take_rows(inputs, np.arange(1, 9))
+    assert loads == [] and len(subset["image"]) == 8
+    batch = subset["image"][torch.tensor([0, 2, 4])]  # rows 1, 3, 5 (with images)
+    assert batch.shape == (3, 1, 32, 200) and len(loads) == 3
+    np.testing.assert_array_equal(batch[0].numpy(), lazy[1:2][0].numpy())
+    # a row without an image reads nothing and is zeros (the net ignores it)
+    loads.clear()
+    assert not lazy[0:1].any() and loads == []
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +270,7 @@ def test_segmenter_features_are_keyed_on_the_encoder_weights(segmenter, data):
     paths = list(X["image_path"].dropna()[:3])
     reader = image_cache.SegmenterFeatures(segmenter)
     features, usable, colour = image_cache.cached_inputs(reader, paths)
+    features = features[:].numpy()
     assert colour == "RGB"
     assert usable.all() and features.shape == (3, 512)
     weight = next(segmenter.net_.module_.encoder.parameters())
@@ -245,7 +280,7 @@ def test_segmenter_features_are_keyed_on_the_encoder_weights(segmenter, data):
     try:
         changed = image_cache.SegmenterFeatures(segmenter)
         assert changed.key != reader.key
-        new_features, _, _ = image_cache.cached_inputs(changed, paths)
+        new_features = image_cache.cached_inputs(changed, paths)[0][:].numpy()
         assert np.abs(new_features - features).max() > 1e-4
     finally:
         with torch.no_grad():
