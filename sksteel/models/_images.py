@@ -50,6 +50,7 @@ IMAGE_PARAMETER_CONSTRAINTS = {
     "epsilon": [Interval(Real, 0, None, closed="left")],
     "image_column": [str, None],
     "image_encoder": [StrOptions({"scratch"}), HasMethods(["predict_masks"])],
+    "freeze_image_encoder": ["boolean"],
     "image_size": ["array-like"],
     "image_root": [str, os.PathLike, None],
     "image_dropout": [Interval(Real, 0, 1, closed="both")],
@@ -120,8 +121,16 @@ def _image_paths(values, root):
     return paths, present
 
 
+def _fine_tuned(estimator):
+    """Whether a segmenter's encoder is trained with the network."""
+    return not isinstance(estimator.image_encoder, str) and not (
+        estimator.freeze_image_encoder
+    )
+
+
 def _reader(estimator):
-    """What the network reads from an image: pixels or frozen features."""
+    """What the network reads from an image: pixels (for the scratch
+    encoder or a fine-tuned one) or frozen features."""
     encoder = estimator.image_encoder
     if isinstance(encoder, str):
         size = estimator.image_size
@@ -139,6 +148,8 @@ def _reader(estimator):
             f"(its encoder gives the image features); got an unfitted "
             f"{type(encoder).__name__}. Fit it first."
         )
+    if _fine_tuned(estimator):
+        return PixelReader(encoder.image_size_)
     return SegmenterFeatures(encoder)
 
 
@@ -206,9 +217,11 @@ def _without_images(estimator, readings):
 def image_net_params(estimator):
     """skorch parameters turning the SteelNet net into the multimodal one."""
     features = getattr(estimator, "image_shape_", None)
+    encoder = estimator.image_encoder.encoder_ if _fine_tuned(estimator) else None
     return {
         "module": MultimodalSteelNet,
         "module__d_features": None if len(features) > 1 else features[0],
+        "module__encoder": encoder,
         "module__image_dropout": estimator.image_dropout,
         "criterion": MultimodalSteelNetLoss,
         "criterion__epsilon": estimator.epsilon,

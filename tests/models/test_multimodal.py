@@ -299,6 +299,39 @@ def test_frozen_segmenter_encoder(segmenter, data, tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), proba)
 
 
+def _weights(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _changed(before, module):
+    after = module.state_dict()
+    return [k for k in before if not torch.equal(before[k], after[k])]
+
+
+def test_segmenter_encoder_is_fine_tuned_or_frozen(segmenter, data, tmp_path):
+    """Check that fine-tuning trains a copy of the segmenter's encoder (its
+    weights change, the segmenter's do not), and that a frozen encoder keeps
+    its weights."""
+    X, y = data
+    original = _weights(segmenter.encoder_)
+    frozen = SteelNetClassifier(**CHEAP, image_encoder=segmenter).fit(X, y)
+    assert frozen.net_.module_.image_branch.encoder is None
+    assert _changed(original, segmenter.encoder_) == []
+    tuned = SteelNetClassifier(
+        **CHEAP, image_encoder=segmenter, freeze_image_encoder=False
+    ).fit(X, y)
+    assert tuned.image_shape_ == (1, *segmenter.image_size_)
+    copy = tuned.net_.module_.image_branch.encoder.encoder
+    assert copy is not segmenter.encoder_
+    trained = [k for k in _changed(original, copy) if "weight" in k]
+    assert len(trained) > 10  # the convolutions moved, not only BN statistics
+    assert _changed(original, segmenter.encoder_) == []
+    proba = tuned.predict_proba(X)
+    assert np.abs(proba - frozen.predict_proba(X)).max() > 1e-4
+    loaded = load_model(save_model(tuned, tmp_path / "tuned.skops"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+
+
 def test_multimodal_model_saves_and_loads_in_skops(fitted, data, tmp_path):
     X, _ = data
     path = save_model(fitted, tmp_path / "model.skops")
