@@ -22,6 +22,9 @@ and early-stops on the validation macro-F1, ``scoring="f1_macro"``):
 - ``late fusion``: the mean of the sensors-only and image-only
   (SteelNet) probabilities.
 
+``--image-encoder segmenter`` gives the SteelNet image models the frozen
+encoder of that seed's segmenter in place of the CNN trained from scratch.
+
 Scenarios on the test rows: both present; the image missing on every row;
 every sensor missing; and a grid of image-missing rates 0 / 0.3 / 0.7 / 1
 crossed with sensor-failure rates 0 / 0.3 / 0.5 (each reading NaN with that
@@ -193,26 +196,14 @@ class EncoderImageClassifier:
         return proba
 
 
-def run_seed(dataset, seed, params, segmenter_epochs):
+def run_seed(dataset, seed, params, segmenter_epochs, image_encoder="scratch"):
     split = make_splits(dataset.target, random_state=seed)
     train = np.concatenate([split.train, split.valid])
     X, y = dataset.data, dataset.target.to_numpy()
     X_train, y_train = X.iloc[train], y[train]
     X_test, y_test = X.iloc[split.test].reset_index(drop=True), y[split.test]
     no_sensors = dict.fromkeys(SENSOR_NAMES, np.nan)
-    fits = {
-        "sensors only": (dict(image_column=None), X_train.drop(columns="image_path")),
-        "image only": (dict(epsilon=0.0), X_train.assign(**no_sensors)),
-        "multimodal": (dict(epsilon=0.0), X_train),
-        "multimodal + alignment": (dict(epsilon=0.1), X_train),
-    }
-    models, seconds = {}, {}
-    for name, (extra, X_fit) in fits.items():
-        start = time.perf_counter()
-        model = SteelNetClassifier(**params, **extra, random_state=seed, verbose=0)
-        models[name] = model.fit(X_fit, y_train)
-        seconds[name] = time.perf_counter() - start
-        print(f"  seed {seed}: {name} fitted in {seconds[name]:.0f} s", flush=True)
+    seconds = {}
     start = time.perf_counter()
     segmenter = fit_segmenter(X_train["image_path"], seed, segmenter_epochs)
     images = EncoderImageClassifier(segmenter, seed).fit(X_train["image_path"], y_train)
@@ -222,6 +213,22 @@ def run_seed(dataset, seed, params, segmenter_epochs):
         f"fitted in {seconds['image classifier']:.0f} s",
         flush=True,
     )
+    encoder = segmenter if image_encoder == "segmenter" else "scratch"
+    fits = {
+        "sensors only": (dict(image_column=None), X_train.drop(columns="image_path")),
+        "image only": (dict(epsilon=0.0), X_train.assign(**no_sensors)),
+        "multimodal": (dict(epsilon=0.0), X_train),
+        "multimodal + alignment": (dict(epsilon=0.1), X_train),
+    }
+    models = {}
+    for name, (extra, X_fit) in fits.items():
+        start = time.perf_counter()
+        model = SteelNetClassifier(
+            **params, **extra, image_encoder=encoder, random_state=seed, verbose=0
+        )
+        models[name] = model.fit(X_fit, y_train)
+        seconds[name] = time.perf_counter() - start
+        print(f"  seed {seed}: {name} fitted in {seconds[name]:.0f} s", flush=True)
     classes = models["sensors only"].classes_
     assert np.array_equal(images.classes_, classes)
     scores = {}
@@ -354,6 +361,13 @@ def main():
         "--scoring", default="f1_macro", help="early-stopping score of every model"
     )
     parser.add_argument(
+        "--image-encoder",
+        choices=("scratch", "segmenter"),
+        default="scratch",
+        help="image encoder of the SteelNet models: the scratch CNN, or the "
+        "frozen encoder of the image classifier's segmenter",
+    )
+    parser.add_argument(
         "--segmenter-epochs",
         type=int,
         default=3,
@@ -399,7 +413,9 @@ def main():
     )
     runs = []
     for seed in range(args.seeds):  # results are written after every seed
-        runs.append(run_seed(dataset, seed, params, args.segmenter_epochs))
+        runs.append(
+            run_seed(dataset, seed, params, args.segmenter_epochs, args.image_encoder)
+        )
         environment = {
             "machine": machine(),
             "versions": versions("torch", "sklearn"),
