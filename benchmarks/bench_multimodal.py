@@ -526,7 +526,17 @@ def report(args, params, runs, environment):
         for name in ("multimodal", "multimodal + alignment")
     }
     print(f"\nretrieval recall@{K} (class-averaged): {recall}")
+    mean, half = _interval(
+        [
+            run["recall_at_5"]["multimodal + alignment"]
+            - run["recall_at_5"]["multimodal"]
+            for run in runs
+        ]
+    )
+    ci = "" if half is None else f" +- {half:.3f}"
+    print(f"  alignment effect on recall@{K} (with - without): {mean:+.3f}{ci}")
     out["recall_at_5"] = recall
+    out["recall_alignment_effect"] = {"difference": mean, "half_width": half}
     path = Path(args["out"])
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
