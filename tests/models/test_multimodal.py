@@ -214,6 +214,25 @@ def test_an_edited_image_is_read_again(data, tmp_path, monkeypatch):
     assert np.abs(after - before).max() > 1
 
 
+def test_the_cache_is_filled_a_batch_at_a_time(data, monkeypatch):
+    X, _ = data
+    paths = list(X["image_path"].dropna())
+    monkeypatch.setattr(image_cache, "_BATCH_SIZE", 4)
+    reader = image_cache.PixelReader((32, 200))
+    sizes = []
+    read = reader.__call__
+
+    class Counting:
+        shape, dtype, key = reader.shape, reader.dtype, reader.key
+
+        def __call__(self, batch):
+            sizes.append(len(batch))
+            return read(batch)
+
+    images, usable, _ = image_cache.cached_inputs(Counting(), paths)
+    assert usable.all() and sum(sizes) == len(paths) and max(sizes) == 4
+
+
 def test_fit_holds_image_file_names_not_pixels(data, monkeypatch):
     """Check, by construction, that memory stays flat in the number of
     images: the net's input holds one cache file name per row, and an index
