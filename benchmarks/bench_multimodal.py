@@ -5,15 +5,25 @@ sample with its image), the standard split of the experiments (train,
 validation and test by class; the estimators hold out their own
 validation rows from train + validation, as ``sksteel reproduce`` does).
 
-Models, all ``SteelNetClassifier`` with the same settings and seed:
+Models, the ``SteelNetClassifier`` ones with the same settings and seed
+(by default every one weighs the classes as ``class_weight="balanced"``
+and early-stops on the validation macro-F1, ``scoring="f1_macro"``):
 
 - ``sensors only``: no image column;
 - ``image only``: the multimodal estimator trained and scored with every
   sensor missing (NaN);
+- ``image classifier``: a plain image classifier, a class-balanced
+  logistic regression on the frozen, pooled deepest features of a
+  ``DefectSegmenter`` encoder (ResNet-18 U-Net fitted, per seed, on the
+  training surfaces and their masks); a row without an image gets the
+  training class shares;
 - ``multimodal``: sensors and image, without alignment (``epsilon=0``) and
   with it (``epsilon=0.1``);
 - ``late fusion``: the mean of the sensors-only and image-only
-  probabilities.
+  (SteelNet) probabilities.
+
+``--image-encoder segmenter`` gives the SteelNet image models the frozen
+encoder of that seed's segmenter in place of the CNN trained from scratch.
 
 Scenarios on the test rows: both present; the image missing on every row;
 every sensor missing; and a grid of image-missing rates 0 / 0.3 / 0.7 / 1
@@ -24,9 +34,10 @@ model, retrieval recall@k: for each test row, whether one of the ``k``
 training surfaces nearest to its readings (``similar_surfaces``) has the
 row's class, averaged per class, then over classes.
 
-Targets (issue 17): with both present, multimodal beats both single
-modalities; image missing: within 0.01 of sensors-only; sensors missing:
-within 0.01 of image-only; every grid cell: at or above late fusion.
+Targets (issue 17): with both present, multimodal beats every
+single-modality model; image missing: within 0.01 of sensors-only; sensors
+missing: within 0.01 of each image-only model; every grid cell: at or
+above late fusion.
 Paired differences over seeds come with a 95 % t-interval: a target is
 "met" or "MISSED" when the whole interval is on one side of its bound, and
 "noise" when the interval holds it (with one seed there is no interval and
@@ -35,10 +46,12 @@ difference of the aligned and unaligned models with both modalities.
 
 Run: ``OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_multimodal.py``
 (``--n-normal``, ``--n-per-class``, ``--seeds`` for the size; the full size
-is the paper's composition and 3 seeds; ``--class-weight balanced`` and
-``--scoring f1_macro`` and ``--no-early-stopping`` for every model). Writes
+is the paper's composition and 3 seeds; ``--class-weight``, ``--scoring``
+and ``--no-early-stopping`` apply to every SteelNet model). Writes
 ``benchmarks/results/bench_multimodal.json`` (``--out`` elsewhere) after
-every seed; ``--summarise FILE`` reprints and rewrites a file's summary
+every seed, and the heat map of the grid (macro-F1 of each model, and the
+multimodal models minus late fusion) as a PNG beside it;
+``--summarise FILE`` reprints and rewrites a file's summary and heat map
 without fitting.
 """
 
@@ -53,11 +66,16 @@ import pandas as pd
 import torch
 from _environment import machine, versions
 from scipy import stats
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score, f1_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
-from sksteel.datasets import SENSOR_NAMES, make_steelnet_dataset
+from sksteel.datasets import SENSOR_NAMES, load_severstal, make_steelnet_dataset
 from sksteel.experiments._data import _make_splits as make_splits
 from sksteel.models import SteelNetClassifier
+from sksteel.models._image_cache import SegmenterFeatures, cached_inputs
+from sksteel.vision import DefectSegmenter
 
 RESULTS = Path(__file__).parent / "results" / "bench_multimodal.json"
 IMAGE_MISSING = (0.0, 0.3, 0.7, 1.0)
@@ -66,6 +84,7 @@ K = 5
 MODELS = (
     "sensors only",
     "image only",
+    "image classifier",
     "multimodal",
     "multimodal + alignment",
     "late fusion",
@@ -120,27 +139,98 @@ def recall_at_k(model, X, y, k=K):
     return float(np.mean([hit[y == c].mean() for c in np.unique(y)]))
 
 
-def run_seed(dataset, seed, params):
+def fit_segmenter(paths, seed, epochs):
+    """A ResNet-18 U-Net fitted on the surfaces ``paths`` and their masks."""
+    paths = pd.unique(np.asarray(paths, dtype=object))
+    root = Path(paths[0]).parents[1]  # <root>/train_images/<image>
+    table = load_severstal(root, missing_images="ignore").frame
+    frame = table[table["image_path"].isin(set(paths))].reset_index(drop=True)
+    return DefectSegmenter(
+        "resnet18",
+        image_size=(64, 320),
+        crop_size=(64, 128),
+        max_epochs=epochs,
+        batch_size=8,
+        random_state=seed,
+        verbose=0,
+    ).fit(frame)
+
+
+class EncoderImageClassifier:
+    """The plain image classifier: a class-balanced logistic regression on
+    the frozen, pooled features of a segmenter's encoder (the features
+    SteelNet's frozen image branch reads). A row without an image gets the
+    training class shares."""
+
+    def __init__(self, segmenter, seed):
+        self.reader = SegmenterFeatures(segmenter)
+        self.seed = seed
+
+    def _features(self, paths):
+        paths = pd.Series(paths, dtype=object)
+        present = paths.notna().to_numpy(copy=True)
+        features = np.zeros((len(paths), *self.reader.shape), dtype=np.float32)
+        if present.any():
+            cached, usable, _ = cached_inputs(self.reader, list(paths[present]))
+            features[present] = cached[:].numpy()
+            present[present] = usable
+        return features, present
+
+    def fit(self, paths, y):
+        features, present = self._features(paths)
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.shares_ = counts / counts.sum()
+        self.model_ = make_pipeline(
+            StandardScaler(),
+            LogisticRegression(
+                class_weight="balanced", max_iter=2000, random_state=self.seed
+            ),
+        ).fit(features[present], y[present])
+        return self
+
+    def predict_proba(self, paths):
+        features, present = self._features(paths)
+        proba = np.tile(self.shares_, (len(features), 1))
+        if present.any():
+            proba[present] = self.model_.predict_proba(features[present])
+        return proba
+
+
+def run_seed(dataset, seed, params, segmenter_epochs, image_encoder="scratch"):
     split = make_splits(dataset.target, random_state=seed)
     train = np.concatenate([split.train, split.valid])
     X, y = dataset.data, dataset.target.to_numpy()
     X_train, y_train = X.iloc[train], y[train]
     X_test, y_test = X.iloc[split.test].reset_index(drop=True), y[split.test]
     no_sensors = dict.fromkeys(SENSOR_NAMES, np.nan)
+    seconds = {}
+    start = time.perf_counter()
+    segmenter = fit_segmenter(X_train["image_path"], seed, segmenter_epochs)
+    images = EncoderImageClassifier(segmenter, seed).fit(X_train["image_path"], y_train)
+    seconds["image classifier"] = time.perf_counter() - start
+    print(
+        f"  seed {seed}: image classifier (segmenter and logistic regression) "
+        f"fitted in {seconds['image classifier']:.0f} s",
+        flush=True,
+    )
+    encoder = segmenter if image_encoder == "segmenter" else "scratch"
     fits = {
         "sensors only": (dict(image_column=None), X_train.drop(columns="image_path")),
         "image only": (dict(epsilon=0.0), X_train.assign(**no_sensors)),
         "multimodal": (dict(epsilon=0.0), X_train),
         "multimodal + alignment": (dict(epsilon=0.1), X_train),
     }
-    models, seconds = {}, {}
+    models = {}
     for name, (extra, X_fit) in fits.items():
         start = time.perf_counter()
-        model = SteelNetClassifier(**params, **extra, random_state=seed, verbose=0)
+        model = SteelNetClassifier(
+            **params, **extra, image_encoder=encoder, random_state=seed, verbose=0
+        )
         models[name] = model.fit(X_fit, y_train)
         seconds[name] = time.perf_counter() - start
         print(f"  seed {seed}: {name} fitted in {seconds[name]:.0f} s", flush=True)
     classes = models["sensors only"].classes_
+    assert np.array_equal(images.classes_, classes)
     scores = {}
     for scenario, X_s in scenarios(X_test, seed).items():
         proba = {
@@ -148,6 +238,7 @@ def run_seed(dataset, seed, params):
                 X_s.drop(columns="image_path")
             ),
             "image only": models["image only"].predict_proba(X_s.assign(**no_sensors)),
+            "image classifier": images.predict_proba(X_s["image_path"]),
             "multimodal": models["multimodal"].predict_proba(X_s),
             "multimodal + alignment": models["multimodal + alignment"].predict_proba(
                 X_s
@@ -210,7 +301,7 @@ def summarise(runs, metric="f1_macro"):
 
     targets = []
     for model in ("multimodal", "multimodal + alignment"):
-        for other in ("sensors only", "image only"):
+        for other in ("sensors only", "image only", "image classifier"):
             targets.append(
                 (
                     "both present",
@@ -229,15 +320,16 @@ def summarise(runs, metric="f1_macro"):
                 *paired("image missing", model, "sensors only"),
             )
         )
-        targets.append(
-            (
-                "sensors missing",
-                model,
-                "image only",
-                -0.01,
-                *paired("sensors missing", model, "image only"),
+        for other in ("image only", "image classifier"):
+            targets.append(
+                (
+                    "sensors missing",
+                    model,
+                    other,
+                    -0.01,
+                    *paired("sensors missing", model, other),
+                )
             )
-        )
         for scenario in scenario_names:
             if scenario.startswith("grid"):
                 targets.append(
@@ -259,8 +351,28 @@ def main():
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--max-epochs", type=int, default=50)
     parser.add_argument("--image-size", type=int, nargs=2, default=(64, 400))
-    parser.add_argument("--class-weight", choices=("balanced",), default=None)
-    parser.add_argument("--scoring", default="accuracy")
+    parser.add_argument(
+        "--class-weight",
+        choices=("balanced", "none"),
+        default="balanced",
+        help="class_weight of every SteelNet model",
+    )
+    parser.add_argument(
+        "--scoring", default="f1_macro", help="early-stopping score of every model"
+    )
+    parser.add_argument(
+        "--image-encoder",
+        choices=("scratch", "segmenter"),
+        default="scratch",
+        help="image encoder of the SteelNet models: the scratch CNN, or the "
+        "frozen encoder of the image classifier's segmenter",
+    )
+    parser.add_argument(
+        "--segmenter-epochs",
+        type=int,
+        default=3,
+        help="epochs of the segmenter behind the plain image classifier",
+    )
     parser.add_argument(
         "--no-early-stopping",
         action="store_true",
@@ -295,19 +407,75 @@ def main():
     params = dict(
         max_epochs=args.max_epochs,
         image_size=tuple(args.image_size),
-        class_weight=args.class_weight,
+        class_weight=None if args.class_weight == "none" else args.class_weight,
         scoring=args.scoring,
         early_stopping=not args.no_early_stopping,
     )
     runs = []
     for seed in range(args.seeds):  # results are written after every seed
-        runs.append(run_seed(dataset, seed, params))
+        runs.append(
+            run_seed(dataset, seed, params, args.segmenter_epochs, args.image_encoder)
+        )
         environment = {
             "machine": machine(),
             "versions": versions("torch", "sklearn"),
             "total_seconds": time.perf_counter() - start,
         }
         report({**vars(args), "out": str(args.out)}, params, runs, environment)
+
+
+def grid(runs, model, metric="f1_macro"):
+    """Mean ``metric`` of ``model`` on the grid, image-missing rate by row,
+    sensor-failure rate by column."""
+    return np.array(
+        [
+            [
+                np.mean(
+                    [
+                        run["scores"][f"grid {image:.1f}/{sensor:.1f}"][model][metric]
+                        for run in runs
+                    ]
+                )
+                for sensor in SENSOR_FAILURE
+            ]
+            for image in IMAGE_MISSING
+        ]
+    )
+
+
+def plot_grid(runs, path, metric="f1_macro"):
+    """The heat map of the grid: each model's ``metric``, and the multimodal
+    models minus late fusion, written to ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [(name, grid(runs, name, metric), "viridis") for name in MODELS]
+    fusion = grid(runs, "late fusion", metric)
+    for name in ("multimodal", "multimodal + alignment"):
+        panels.append((f"{name}\nminus late fusion", grid(runs, name) - fusion, "RdBu"))
+    figure, axes = plt.subplots(2, 4, figsize=(14, 6.5), layout="constrained")
+    low = min(values.min() for _, values, cmap in panels if cmap == "viridis")
+    high = max(values.max() for _, values, cmap in panels if cmap == "viridis")
+    spread = max(abs(values).max() for _, values, cmap in panels if cmap == "RdBu")
+    for axis, (title, values, cmap) in zip(axes.flat, panels):
+        limits = (low, high) if cmap == "viridis" else (-spread, spread)
+        image = axis.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1])
+        for (row, column), value in np.ndenumerate(values):
+            axis.text(column, row, f"{value:.2f}", ha="center", va="center")
+        axis.set_title(title, fontsize=10)
+        axis.set_xticks(range(len(SENSOR_FAILURE)), SENSOR_FAILURE)
+        axis.set_yticks(range(len(IMAGE_MISSING)), IMAGE_MISSING)
+        axis.set_xlabel("sensor failure rate")
+        axis.set_ylabel("image missing rate")
+        figure.colorbar(image, ax=axis, shrink=0.8)
+    figure.suptitle(
+        f"{metric} on the test rows, mean over {len(runs)} seed(s) "
+        "(bench_multimodal.py)"
+    )
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
 
 
 def report(args, params, runs, environment):
@@ -358,11 +526,23 @@ def report(args, params, runs, environment):
         for name in ("multimodal", "multimodal + alignment")
     }
     print(f"\nretrieval recall@{K} (class-averaged): {recall}")
+    mean, half = _interval(
+        [
+            run["recall_at_5"]["multimodal + alignment"]
+            - run["recall_at_5"]["multimodal"]
+            for run in runs
+        ]
+    )
+    ci = "" if half is None else f" +- {half:.3f}"
+    print(f"  alignment effect on recall@{K} (with - without): {mean:+.3f}{ci}")
     out["recall_at_5"] = recall
+    out["recall_alignment_effect"] = {"difference": mean, "half_width": half}
     path = Path(args["out"])
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {path}", flush=True)
+    heat_map = path.with_name(f"{path.stem}_grid.png")
+    plot_grid(runs, heat_map)
+    print(f"wrote {path} and {heat_map}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """What multimodal SteelNet reads from an image, cached on disk.
 
 An image becomes the network's input once: the downsampled grey pixels for
-an encoder trained from scratch, or the pooled features of a frozen
+an encoder trained from scratch (or a segmenter encoder being fine-tuned),
+or the pooled features of a frozen
 :class:`~sksteel.vision.DefectSegmenter` encoder. Each is stored as one
 ``.npy`` file under ``<data home>/image_features/<encoder key>/``, named
 after the image file's real path, size and modification time. The encoder
@@ -9,6 +10,10 @@ key hashes the encoder's weights (or, for pixels, the image size), so new
 weights never reuse old features, and an edited image file is read again.
 Entries are written atomically; an entry that cannot be loaded or has the
 wrong shape is rebuilt with a warning.
+
+The network reads the entries through :class:`CachedImages`, which holds
+their file names only and loads a batch's rows when it is indexed, so the
+memory of a fit does not grow with the number of images.
 """
 
 import hashlib
@@ -22,7 +27,7 @@ import torch
 from .._cache import ensure_folder, temporary_name
 from ..exceptions import DataCacheWarning, ImageReadError, ImageReadWarning
 
-__all__ = ["PixelReader", "SegmenterFeatures", "cached_inputs"]
+__all__ = ["CachedImages", "PixelReader", "SegmenterFeatures", "cached_inputs"]
 
 #: Images an encoder reads per forward pass when filling the cache.
 _BATCH_SIZE = 16
@@ -88,6 +93,57 @@ class SegmenterFeatures:
         return np.concatenate(rows).astype(np.float32)
 
 
+class CachedImages:
+    """The network inputs of a set of rows, loaded from the cache per batch.
+
+    Holds one cache entry (file name) per row, None where the row has no
+    usable image; indexing loads the rows asked for and nothing else.
+
+    Parameters
+    ----------
+    entries : sequence of path-like or None
+        The cache entry of each row.
+    shape : tuple of int
+        Shape of one row's input.
+    dtype : numpy dtype
+        Its type in the cache.
+
+    Examples
+    --------
+    >>> from sksteel.models._image_cache import CachedImages
+    >>> images = CachedImages([None, None, None], shape=(2,), dtype="float32")
+    >>> len(images), images[1:].shape
+    (3, torch.Size([2, 2]))
+    """
+
+    def __init__(self, entries, shape, dtype):
+        self.entries = np.array(
+            [None if entry is None else str(entry) for entry in entries], dtype=object
+        )
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    def __len__(self):
+        return len(self.entries)
+
+    def take(self, index):
+        """The rows at ``index`` (positions, a mask or a slice), still
+        unloaded."""
+        index = index.numpy() if isinstance(index, torch.Tensor) else index
+        return CachedImages(self.entries[index], self.shape, self.dtype)
+
+    def __getitem__(self, index):
+        """The inputs of the rows at ``index`` as a tensor (zeros where a
+        row has no image)."""
+        index = index.numpy() if isinstance(index, torch.Tensor) else index
+        entries = np.atleast_1d(self.entries[index])
+        batch = np.zeros((len(entries), *self.shape), dtype=self.dtype)
+        for row, entry in enumerate(entries):
+            if entry is not None:
+                batch[row] = np.load(entry, allow_pickle=False)
+        return torch.from_numpy(batch)
+
+
 def _file_key(path):
     """A name for the image file at ``path`` (real path, size, mtime), or
     None when it cannot be found."""
@@ -101,11 +157,12 @@ def _file_key(path):
 
 
 def _load(entry, shape):
-    """The array stored at ``entry``, or None when it is absent or bad."""
+    """The array stored at ``entry`` (memory-mapped, not read), or None
+    when it is absent or bad."""
     if not entry.exists():
         return None
     try:
-        array = np.load(entry, allow_pickle=False)
+        array = np.load(entry, mmap_mode="r", allow_pickle=False)  # header only
     except (OSError, ValueError) as error:
         problem = f"unreadable ({error})"
     else:
@@ -167,12 +224,12 @@ def _usable(paths, on_error, colour):
 
 
 def _cached(folder, key, shape):
-    """The cached input of the image file ``key`` and its colour kind, or
+    """The cache entry of the image file ``key`` and its colour kind, or
     ``(None, None)``."""
     for colour in _COLOURS:
-        array = _load(folder / f"{key}-{colour}.npy", shape)
-        if array is not None:
-            return array, colour
+        entry = folder / f"{key}-{colour}.npy"
+        if _load(entry, shape) is not None:
+            return entry, colour
     return None, None
 
 
@@ -181,7 +238,8 @@ def cached_inputs(reader, paths, *, on_error="raise", colour=None, data_home=Non
     it is there.
 
     Images not in the cache are checked first (they must open and have the
-    Severstal size), then read. Every image must have the colour kind
+    Severstal size), then read and stored ``_BATCH_SIZE`` at a time, so that
+    no more than a batch of them is in memory. Every image must have the colour kind
     ``colour``. A file failing either is handled by ``on_error``.
 
     Parameters
@@ -201,8 +259,8 @@ def cached_inputs(reader, paths, *, on_error="raise", colour=None, data_home=Non
 
     Returns
     -------
-    inputs : ndarray of shape (len(paths), *reader.shape)
-        Zeros on the unusable rows.
+    inputs : CachedImages of length len(paths)
+        Zeros on the unusable rows when indexed.
     usable : ndarray of bool, shape (len(paths),)
     colour : str or None
         The colour kind of the usable images.
@@ -211,18 +269,18 @@ def cached_inputs(reader, paths, *, on_error="raise", colour=None, data_home=Non
 
     folder = Path(get_data_home(data_home)) / "image_features" / reader.key
     ensure_folder(folder, "image features")
-    inputs = np.zeros((len(paths), *reader.shape), dtype=reader.dtype)
+    entries = np.full(len(paths), None, dtype=object)
     kinds = np.full(len(paths), None, dtype=object)
     todo = []
     for i, path in enumerate(paths):
         key = _file_key(path)
-        array, kind = (
+        entry, kind = (
             (None, None) if key is None else _cached(folder, key, reader.shape)
         )
-        if array is None:
+        if entry is None:
             todo.append(i)
         else:
-            inputs[i], kinds[i] = array, kind
+            entries[i], kinds[i] = entry, kind
     if todo:
         checked, kind = _usable([paths[i] for i in todo], on_error, colour)
         for i, ok in zip(todo, checked):
@@ -241,9 +299,11 @@ def cached_inputs(reader, paths, *, on_error="raise", colour=None, data_home=Non
         )
         kinds[other] = None
     read = [i for i in todo if kinds[i] is not None]
-    if read:
-        computed = reader([paths[i] for i in read])
-        for i, array in zip(read, computed):
-            _store(folder / f"{_file_key(paths[i])}-{kinds[i]}.npy", array)
-            inputs[i] = array
-    return inputs, kinds != None, colour  # noqa: E711
+    for start in range(0, len(read), _BATCH_SIZE):
+        chunk = read[start : start + _BATCH_SIZE]
+        for i, array in zip(chunk, reader([paths[i] for i in chunk])):
+            entries[i] = folder / f"{_file_key(paths[i])}-{kinds[i]}.npy"
+            _store(entries[i], array)
+    usable = kinds != None  # noqa: E711 (element-wise comparison)
+    entries[~usable] = None
+    return CachedImages(entries, reader.shape, reader.dtype), usable, colour

@@ -20,7 +20,7 @@ from .._paths import check_under_root
 from .._sklearn_compat import HasMethods, Interval, StrOptions
 from ..exceptions import DataFormatError, SksteelWarning
 from ..nn import MultimodalSteelNet, MultimodalSteelNetLoss
-from ._image_cache import PixelReader, SegmenterFeatures, cached_inputs
+from ._image_cache import CachedImages, PixelReader, SegmenterFeatures, cached_inputs
 
 __all__ = [
     "IMAGE_PARAMETER_CONSTRAINTS",
@@ -30,6 +30,7 @@ __all__ = [
     "network_inputs",
     "similar_surfaces",
     "split_images",
+    "take_rows",
 ]
 
 #: The column ``image_column="auto"`` looks for.
@@ -37,6 +38,9 @@ DEFAULT_IMAGE_COLUMN = "image_path"
 
 #: What ``embed(X, modality=...)`` may return.
 MODALITIES = ("sensors", "image", "joint")
+
+#: Rows embedded per forward pass (their images are loaded together).
+_EMBEDDING_BATCH_SIZE = 1024
 
 #: How many offending values an error names.
 _N_NAMED = 5
@@ -46,6 +50,7 @@ IMAGE_PARAMETER_CONSTRAINTS = {
     "epsilon": [Interval(Real, 0, None, closed="left")],
     "image_column": [str, None],
     "image_encoder": [StrOptions({"scratch"}), HasMethods(["predict_masks"])],
+    "freeze_image_encoder": ["boolean"],
     "image_size": ["array-like"],
     "image_root": [str, os.PathLike, None],
     "image_dropout": [Interval(Real, 0, 1, closed="both")],
@@ -116,8 +121,16 @@ def _image_paths(values, root):
     return paths, present
 
 
+def _fine_tuned(estimator):
+    """Whether a segmenter's encoder is trained with the network."""
+    return not isinstance(estimator.image_encoder, str) and not (
+        estimator.freeze_image_encoder
+    )
+
+
 def _reader(estimator):
-    """What the network reads from an image: pixels or frozen features."""
+    """What the network reads from an image: pixels (for the scratch
+    encoder or a fine-tuned one) or frozen features."""
     encoder = estimator.image_encoder
     if isinstance(encoder, str):
         size = estimator.image_size
@@ -135,11 +148,14 @@ def _reader(estimator):
             f"(its encoder gives the image features); got an unfitted "
             f"{type(encoder).__name__}. Fit it first."
         )
+    if _fine_tuned(estimator):
+        return PixelReader(encoder.image_size_)
     return SegmenterFeatures(encoder)
 
 
 def network_inputs(estimator, readings, values, *, fit=False):
-    """The net's input: the readings tensor alone, or with the images.
+    """The net's input: the readings tensor alone, or with the images
+    (a :class:`CachedImages`, loaded a batch at a time).
 
     With ``fit=True`` a fit in which no row has a usable image raises when
     ``image_column`` was named, or warns and drops the image column when
@@ -150,13 +166,13 @@ def network_inputs(estimator, readings, values, *, fit=False):
         return readings
     paths, present = _image_paths(values, estimator.image_root)
     reader = _reader(estimator)
-    inputs = np.zeros((len(values), *reader.shape), dtype=reader.dtype)
+    entries = np.full(len(values), None, dtype=object)
     colour = None if fit else estimator.image_colour_
     if paths:
         read, usable, colour = cached_inputs(
             reader, paths, on_error=estimator.on_error, colour=colour
         )
-        inputs[present] = read
+        entries[present] = read.entries
         present[present] = usable
     if fit:
         if not present.any():
@@ -165,8 +181,18 @@ def network_inputs(estimator, readings, values, *, fit=False):
         estimator.image_colour_ = colour
     return {
         "x": readings,
-        "image": torch.from_numpy(inputs),
+        "image": CachedImages(entries, reader.shape, reader.dtype),
         "image_present": torch.from_numpy(present),
+    }
+
+
+def take_rows(inputs, index):
+    """The rows ``index`` of the net's input, the images still unloaded."""
+    if not isinstance(inputs, dict):
+        return inputs[index]
+    return {
+        key: value.take(index) if isinstance(value, CachedImages) else value[index]
+        for key, value in inputs.items()
     }
 
 
@@ -191,9 +217,11 @@ def _without_images(estimator, readings):
 def image_net_params(estimator):
     """skorch parameters turning the SteelNet net into the multimodal one."""
     features = getattr(estimator, "image_shape_", None)
+    encoder = estimator.image_encoder.encoder_ if _fine_tuned(estimator) else None
     return {
         "module": MultimodalSteelNet,
         "module__d_features": None if len(features) > 1 else features[0],
+        "module__encoder": encoder,
         "module__image_dropout": estimator.image_dropout,
         "criterion": MultimodalSteelNetLoss,
         "criterion__epsilon": estimator.epsilon,
@@ -217,7 +245,11 @@ def embeddings(net, inputs, modality):
             if modality == "image":
                 return np.full((len(z), z.shape[-1]), np.nan)
             return z.numpy().astype(np.float64)
-        z, e, present = module.embeddings(**inputs)
+        parts = [
+            module.embeddings(**_batch(inputs, start))
+            for start in range(0, len(inputs["x"]), _EMBEDDING_BATCH_SIZE)
+        ]
+        z, e, present = (torch.cat(part) for part in zip(*parts))
     if modality == "sensors":
         return z.numpy().astype(np.float64)
     if modality == "joint":
@@ -225,6 +257,12 @@ def embeddings(net, inputs, modality):
     e = e.numpy().astype(np.float64)
     e[~present.numpy()] = np.nan
     return e
+
+
+def _batch(inputs, start):
+    """The rows ``start:start + _EMBEDDING_BATCH_SIZE``, images loaded."""
+    rows = slice(start, start + _EMBEDDING_BATCH_SIZE)
+    return {key: value[rows] for key, value in inputs.items()}
 
 
 def _unit(rows):

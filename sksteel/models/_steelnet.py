@@ -28,6 +28,7 @@ from ._images import (
     network_inputs,
     similar_surfaces,
     split_images,
+    take_rows,
 )
 from ._inputs import (
     STANDARDISED_BOUND,
@@ -48,7 +49,6 @@ from ._training import (
     VALIDATION_METRICS,
     SteelNetNeuralNet,
     TensorBatches,
-    _take,
     softmax,
     training_callbacks,
     validation_split,
@@ -121,7 +121,13 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     image_encoder : "scratch" or fitted DefectSegmenter, default="scratch"
         ``"scratch"``: a small CNN trained end to end on the grey images at
         ``image_size``; a fitted :class:`~sksteel.vision.DefectSegmenter`:
-        the pooled deepest features of its encoder, frozen.
+        the pooled deepest features of its encoder (at the segmenter's
+        ``image_size_``), frozen or fine-tuned (``freeze_image_encoder``).
+    freeze_image_encoder : bool, default=True
+        With a segmenter as ``image_encoder``: True keeps its encoder's
+        weights and caches its features; False trains a copy of the encoder
+        with the rest of the network (the segmenter itself is untouched).
+        Ignored for ``"scratch"``.
     image_size : tuple of int, default=(64, 400)
         ``(height, width)`` the images are read at for ``"scratch"``.
     image_root : str, path-like or None, default=None
@@ -440,6 +446,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         epsilon=0.1,
         image_column="auto",
         image_encoder="scratch",
+        freeze_image_encoder=True,
         image_size=(64, 400),
         image_root=None,
         image_dropout=0.3,
@@ -486,6 +493,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         self.epsilon = epsilon
         self.image_column = image_column
         self.image_encoder = image_encoder
+        self.freeze_image_encoder = freeze_image_encoder
         self.image_size = image_size
         self.image_root = image_root
         self.image_dropout = image_dropout
@@ -703,9 +711,9 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         if split is not None:
             train, valid = split
             valid_targets = {key: value[valid] for key, value in targets.items()}
-            valid_data = _take(X, valid), valid_targets["y"]
-            train_split = predefined_split(Dataset(_take(X, valid), valid_targets))
-            X = _take(X, train)
+            valid_data = take_rows(X, valid), valid_targets["y"]
+            train_split = predefined_split(Dataset(take_rows(X, valid), valid_targets))
+            X = take_rows(X, train)
             targets = {key: value[train] for key, value in targets.items()}
         self.net_ = self._build_net(
             train_split, validate=split is not None, device=self._resolve_device()

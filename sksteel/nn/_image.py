@@ -9,6 +9,7 @@ boolean ``image_present``. A row whose image is missing gets the learned
 image.
 """
 
+import copy
 import math
 
 import torch
@@ -71,6 +72,18 @@ class ScratchImageEncoder(nn.Module):
         return self.blocks(image).mean(dim=(-2, -1))
 
 
+class _PooledEncoder(nn.Module):
+    """A segmentation encoder's deepest feature map, average-pooled."""
+
+    def __init__(self, encoder):
+        super().__init__()
+        self.encoder = encoder
+        self.d_out = int(encoder.out_channels[-1])
+
+    def forward(self, image):
+        return self.encoder(image)[-1].mean(dim=(-2, -1))
+
+
 class ImageBranch(nn.Module):
     """Embedding of the surface image, or a learned token when it is missing.
 
@@ -84,7 +97,13 @@ class ImageBranch(nn.Module):
         Size of the embedding (the size of SteelNet's ``z``).
     d_features : int, default=None
         Size of precomputed image features (a frozen encoder's); None trains
-        a :class:`ScratchImageEncoder` on the pixels.
+        an encoder on the pixels.
+    encoder : torch.nn.Module, default=None
+        With ``d_features=None``, a pretrained segmentation encoder to
+        fine-tune (a segmentation_models_pytorch encoder: grey images to a
+        list of feature maps with ``out_channels``); the branch trains a
+        copy of it on the average-pooled deepest map. None trains a
+        :class:`ScratchImageEncoder`.
     image_dropout : float, default=0.0
         Probability of dropping a row's image in a training batch.
 
@@ -108,10 +127,15 @@ class ImageBranch(nn.Module):
     True
     """
 
-    def __init__(self, *, d_out, d_features=None, image_dropout=0.0):
+    def __init__(self, *, d_out, d_features=None, encoder=None, image_dropout=0.0):
         super().__init__()
-        self.encoder = ScratchImageEncoder() if d_features is None else None
-        d_in = self.encoder.d_out if d_features is None else d_features
+        if d_features is not None:
+            self.encoder = None
+        elif encoder is None:
+            self.encoder = ScratchImageEncoder()
+        else:  # a copy: training must not change the caller's encoder
+            self.encoder = _PooledEncoder(copy.deepcopy(encoder))
+        d_in = d_features if self.encoder is None else self.encoder.d_out
         self.projection = nn.Linear(d_in, d_out)
         self.missing_token = nn.Parameter(torch.empty(d_out))
         nn.init.normal_(self.missing_token, std=1.0 / math.sqrt(d_out))
@@ -173,8 +197,12 @@ class MultimodalSteelNet(SteelNet):
     Parameters
     ----------
     d_features : int, default=None
-        Size of precomputed image features; None trains a
-        :class:`ScratchImageEncoder` on the pixels.
+        Size of precomputed image features; None trains an encoder on the
+        pixels.
+    encoder : torch.nn.Module, default=None
+        A pretrained segmentation encoder to fine-tune (see
+        :class:`ImageBranch`); None with ``d_features=None`` trains a
+        :class:`ScratchImageEncoder`.
     image_dropout : float, default=0.0
         Probability of dropping a row's image in a training batch.
     **kwargs
@@ -199,11 +227,14 @@ class MultimodalSteelNet(SteelNet):
     (torch.Size([4, 3]), torch.Size([4]))
     """
 
-    def __init__(self, *, d_features=None, image_dropout=0.0, **kwargs):
+    def __init__(self, *, d_features=None, encoder=None, image_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         d_z = kwargs.get("d_layers", (256, 256, 128))[-1]
         self.image_branch = ImageBranch(
-            d_out=d_z, d_features=d_features, image_dropout=image_dropout
+            d_out=d_z,
+            d_features=d_features,
+            encoder=encoder,
+            image_dropout=image_dropout,
         )
         self.log_scale = nn.Parameter(torch.tensor(math.log(1 / INITIAL_TEMPERATURE)))
 

@@ -22,6 +22,7 @@ from sksteel.exceptions import (
 )
 from sksteel.io import load_model, save_model
 from sksteel.models import SteelNetClassifier
+from sksteel.models._images import network_inputs, split_images, take_rows
 from sksteel.nn import ImageBranch, info_nce
 
 DATA = Path(__file__).parent / "data"
@@ -207,10 +208,62 @@ def test_second_fit_reads_no_image(data, monkeypatch):
 def test_an_edited_image_is_read_again(data, tmp_path, monkeypatch):
     path = _image(tmp_path / "surface.jpg", value=10)
     reader = image_cache.PixelReader((32, 200))
-    before, _, _ = image_cache.cached_inputs(reader, [path])
+    before = image_cache.cached_inputs(reader, [path])[0][:].numpy()
     _image(path, value=200)
-    after, _, _ = image_cache.cached_inputs(reader, [path])
+    after = image_cache.cached_inputs(reader, [path])[0][:].numpy()
     assert np.abs(after - before).max() > 1
+
+
+def test_the_cache_is_filled_a_batch_at_a_time(data, monkeypatch):
+    X, _ = data
+    paths = list(X["image_path"].dropna())
+    monkeypatch.setattr(image_cache, "_BATCH_SIZE", 4)
+    reader = image_cache.PixelReader((32, 200))
+    sizes = []
+    read = reader.__call__
+
+    class Counting:
+        shape, dtype, key = reader.shape, reader.dtype, reader.key
+
+        def __call__(self, batch):
+            sizes.append(len(batch))
+            return read(batch)
+
+    images, usable, _ = image_cache.cached_inputs(Counting(), paths)
+    assert usable.all() and sum(sizes) == len(paths) and max(sizes) == 4
+
+
+def test_fit_holds_image_file_names_not_pixels(data, monkeypatch):
+    """Check, by construction, that memory stays flat in the number of
+    images: the net's input holds one cache file name per row, and an index
+    loads the rows asked for and no others."""
+    X, y = data
+    clf = SteelNetClassifier(**CHEAP)
+    X_sensors, images = split_images(clf, X, fit=True)
+    clf.fit(X, y)
+    readings = clf._to_tensor(X_sensors.to_numpy())
+    inputs = network_inputs(clf, readings, images)
+    lazy = inputs["image"]
+    assert isinstance(lazy, image_cache.CachedImages)
+    numeric = [v for v in vars(lazy).values() if isinstance(v, np.ndarray)]
+    assert all(v.dtype == object for v in numeric)  # file names only
+    assert lazy.entries.dtype == object and len(lazy) == len(X)
+    loads = []
+    load = np.load
+
+    def counting_load(*args, **kwargs):
+        loads.append(args[0])
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(image_cache.np, "load", counting_load)
+    subset = take_rows(inputs, np.arange(1, 9))
+    assert loads == [] and len(subset["image"]) == 8
+    batch = subset["image"][torch.tensor([0, 2, 4])]  # rows 1, 3, 5 (with images)
+    assert batch.shape == (3, 1, 32, 200) and len(loads) == 3
+    np.testing.assert_array_equal(batch[0].numpy(), lazy[1:2][0].numpy())
+    # a row without an image reads nothing and is zeros (the net ignores it)
+    loads.clear()
+    assert not lazy[0:1].any() and loads == []
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +289,7 @@ def test_segmenter_features_are_keyed_on_the_encoder_weights(segmenter, data):
     paths = list(X["image_path"].dropna()[:3])
     reader = image_cache.SegmenterFeatures(segmenter)
     features, usable, colour = image_cache.cached_inputs(reader, paths)
+    features = features[:].numpy()
     assert colour == "RGB"
     assert usable.all() and features.shape == (3, 512)
     weight = next(segmenter.net_.module_.encoder.parameters())
@@ -245,7 +299,7 @@ def test_segmenter_features_are_keyed_on_the_encoder_weights(segmenter, data):
     try:
         changed = image_cache.SegmenterFeatures(segmenter)
         assert changed.key != reader.key
-        new_features, _, _ = image_cache.cached_inputs(changed, paths)
+        new_features = image_cache.cached_inputs(changed, paths)[0][:].numpy()
         assert np.abs(new_features - features).max() > 1e-4
     finally:
         with torch.no_grad():
@@ -261,6 +315,39 @@ def test_frozen_segmenter_encoder(segmenter, data, tmp_path):
     proba = clf.predict_proba(X)
     assert proba.shape == (len(X), 5)
     loaded = load_model(save_model(clf, tmp_path / "model.skops"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+
+
+def _weights(module):
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _changed(before, module):
+    after = module.state_dict()
+    return [k for k in before if not torch.equal(before[k], after[k])]
+
+
+def test_segmenter_encoder_is_fine_tuned_or_frozen(segmenter, data, tmp_path):
+    """Check that fine-tuning trains a copy of the segmenter's encoder (its
+    weights change, the segmenter's do not), and that a frozen encoder keeps
+    its weights."""
+    X, y = data
+    original = _weights(segmenter.encoder_)
+    frozen = SteelNetClassifier(**CHEAP, image_encoder=segmenter).fit(X, y)
+    assert frozen.net_.module_.image_branch.encoder is None
+    assert _changed(original, segmenter.encoder_) == []
+    tuned = SteelNetClassifier(
+        **CHEAP, image_encoder=segmenter, freeze_image_encoder=False
+    ).fit(X, y)
+    assert tuned.image_shape_ == (1, *segmenter.image_size_)
+    copy = tuned.net_.module_.image_branch.encoder.encoder
+    assert copy is not segmenter.encoder_
+    trained = [k for k in _changed(original, copy) if "weight" in k]
+    assert len(trained) > 10  # the convolutions moved, not only BN statistics
+    assert _changed(original, segmenter.encoder_) == []
+    proba = tuned.predict_proba(X)
+    assert np.abs(proba - frozen.predict_proba(X)).max() > 1e-4
+    loaded = load_model(save_model(tuned, tmp_path / "tuned.skops"))
     np.testing.assert_array_equal(loaded.predict_proba(X), proba)
 
 
