@@ -56,6 +56,12 @@ from sksteel.vision import DefectSegmenter, postprocess
 from sksteel.vision._data import ImageDataset
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_segmentation.json"
+STUDY_RESULTS = RESULTS.with_name("bench_segmentation_study.json")
+#: Variants of ``--study``: parameters on top of the defaults.
+STUDY = {
+    "batch Dice": {"dice": "batch"},
+    "image Dice": {"dice": "image"},
+}
 REAL = Path("/work/shared/data/severstal")
 WEIGHTS = np.array([1.0, 1.5, 2.0, 1.2])
 ENCODED = [f"EncodedPixels_{c}" for c in range(1, 5)]
@@ -82,11 +88,12 @@ def evaluate(model, frame, settings):
     """Per-image Dice and fractions of `frame`, from one probability pass.
 
     `settings` maps a name to ``(threshold, min_area)``. Returns the true
-    fractions, the probability-map fractions, and per setting the Dice and
-    mask fractions, each ``(n_images, 4)``.
+    fractions, the probability-map fractions, the highest probability of
+    each class in each image, and per setting the Dice and mask fractions,
+    each ``(n_images, 4)``.
     """
     encodings = frame[ENCODED].to_numpy(dtype=object)
-    true, soft = [], []
+    true, soft, peak = [], [], []
     dice = {name: [] for name in settings}
     hard = {name: [] for name in settings}
     start = 0
@@ -97,6 +104,7 @@ def evaluate(model, frame, settings):
         )
         true.append(truth.mean(axis=(2, 3)))
         soft.append(probs.mean(axis=(2, 3), dtype=np.float64))
+        peak.append(probs.max(axis=(2, 3)))
         for name, (threshold, min_area) in settings.items():
             masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
             hard[name].append(masks.mean(axis=(2, 3)))
@@ -110,6 +118,7 @@ def evaluate(model, frame, settings):
     return (
         cat(true),
         cat(soft),
+        cat(peak),
         {name: (cat(dice[name]), cat(hard[name])) for name in settings},
     )
 
@@ -241,6 +250,75 @@ def save(result):
     RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
 
+def paired_interval(a, b):
+    """Mean of ``a - b`` over images with a 95 % t interval."""
+    diff = np.asarray(a) - np.asarray(b)
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return [float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)]
+
+
+def study(args, train, test, valid):
+    """Train each variant of `STUDY` on the same images and seeds; compare the
+    highest class probability on images without / with that class, and the
+    Dice and fraction Pearson at the tuned post-processing."""
+    result = {
+        "n_train": args.n_train,
+        "n_test": args.n_test,
+        "n_valid": args.n_valid,
+        "max_epochs": args.max_epochs,
+        "machine": machine(),
+        "variants": {},
+    }
+    dice_of = {}
+    for name, extra in STUDY.items():
+        params = {"random_state": 0, "verbose": 0, **extra}
+        if args.max_epochs is not None:
+            params["max_epochs"] = args.max_epochs
+        model = DefectSegmenter(**params)
+        _, seconds, _ = timed(model.fit, train)
+        tuned = model.tune_postprocessing(valid)
+        setting = {
+            "tuned": (np.asarray(tuned["threshold"]), np.asarray(tuned["min_area"]))
+        }
+        true, soft, peak, scored = evaluate(model, test, setting)
+        present = true > 0
+        row = {
+            "params": extra,
+            "train_seconds": seconds,
+            "train_images_per_second": len(train) * model.n_iter_ / seconds,
+            "max_probability_absent": [
+                float(peak[~present[:, c], c].mean()) for c in range(4)
+            ],
+            "max_probability_present": [
+                float(peak[present[:, c], c].mean()) for c in range(4)
+            ],
+            "tuned_postprocessing": tuned,
+            **agreement(true, soft, *scored["tuned"]),
+        }
+        dice_of[name] = scored["tuned"][0].mean(axis=1)
+        result["variants"][name] = row
+        classes = row["per_class"].values()
+        STUDY_RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(
+            f"{name}: {seconds:.0f} s; max probability absent "
+            f"{np.round(row['max_probability_absent'], 2).tolist()} present "
+            f"{np.round(row['max_probability_present'], 2).tolist()}; Dice "
+            f"{[round(r['dice'], 3) for r in classes]}; "
+            f"Pearson {[round(r['pearson_mask'], 3) for r in classes]}"
+            f"; Spearman {row['intensity_spearman_mask']:.3f}; tuned {tuned}",
+            flush=True,
+        )
+    reference = next(iter(STUDY))
+    result["dice_minus_reference"] = {
+        name: paired_interval(dice, dice_of[reference])
+        for name, dice in dice_of.items()
+        if name != reference
+    }
+    STUDY_RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print("mean Dice per image minus", reference, "(mean, 95 % interval):")
+    print(json.dumps(result["dice_minus_reference"], indent=1))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-train", type=int, default=1000)
@@ -254,10 +332,19 @@ def main():
     parser.add_argument("--speed-batches", type=int, default=4)
     parser.add_argument("--speed-repeats", type=int, default=4)
     parser.add_argument("--n-real", type=int, default=200)
+    parser.add_argument(
+        "--study",
+        action="store_true",
+        help="compare the loss and crop variants of STUDY instead; writes "
+        "bench_segmentation_study.json",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp())
     train, test = surfaces(args.n_train, 0, home), surfaces(args.n_test, 1, home)
     valid = surfaces(args.n_valid, 2, home)
+    if args.study:
+        study(args, train, test, valid)
+        return
     params = {"random_state": 0, "verbose": 0}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
@@ -299,7 +386,7 @@ def main():
             ("tuned", tuned["threshold"], tuned["min_area"]),
         ]
     }
-    (true, soft, scored), test_seconds, _ = timed(evaluate, model, test, settings)
+    (true, soft, _, scored), test_seconds, _ = timed(evaluate, model, test, settings)
     result["test_seconds"] = test_seconds
     result["test_images_per_second"] = args.n_test / test_seconds
     table = []
@@ -320,7 +407,7 @@ def main():
     real = real_frame(args.n_real)
     result["real_images"], result["real_dice"] = None, None
     if real is not None:
-        _, _, real_scored = evaluate(model, real, {"default": settings["default"]})
+        *_, real_scored = evaluate(model, real, {"default": settings["default"]})
         dice = real_scored["default"][0]
         result["real_images"] = len(real)
         result["real_dice"] = {
