@@ -61,6 +61,11 @@ STUDY_RESULTS = RESULTS.with_name("bench_segmentation_study.json")
 STUDY = {
     "batch Dice": {"dice": "batch"},
     "image Dice": {"dice": "image"},
+    "ResNet-18, 128 x 128 crops, 2 x epochs": {
+        "encoder_name": "resnet18",
+        "crop_size": (128, 128),
+        "epochs_factor": 2,
+    },
 }
 REAL = Path("/work/shared/data/severstal")
 WEIGHTS = np.array([1.0, 1.5, 2.0, 1.2])
@@ -260,7 +265,12 @@ def paired_interval(a, b):
 def study(args, train, test, valid):
     """Train each variant of `STUDY` on the same images and seeds; compare the
     highest class probability on images without / with that class, and the
-    Dice and fraction Pearson at the tuned post-processing."""
+    Dice and fraction Pearson at the tuned post-processing.
+
+    With ``args.variants`` only those run; the others' entries already in
+    the results file are kept, and each variant's per-image Dice is stored
+    there so that the paired differences cover every variant measured."""
+    old = json.loads(STUDY_RESULTS.read_text()) if STUDY_RESULTS.is_file() else {}
     result = {
         "n_train": args.n_train,
         "n_test": args.n_test,
@@ -269,11 +279,18 @@ def study(args, train, test, valid):
         "machine": machine(),
         "variants": {},
     }
-    dice_of = {}
+    same_run = all(old.get(k) == result[k] for k in ("n_train", "n_test", "n_valid"))
+    if args.variants and same_run and old.get("max_epochs") == args.max_epochs:
+        result["variants"] = {
+            k: v for k, v in old["variants"].items() if k not in args.variants
+        }
     for name, extra in STUDY.items():
+        if args.variants and name not in args.variants:
+            continue
         params = {"random_state": 0, "verbose": 0, **extra}
+        factor = params.pop("epochs_factor", 1)
         if args.max_epochs is not None:
-            params["max_epochs"] = args.max_epochs
+            params["max_epochs"] = args.max_epochs * factor
         model = DefectSegmenter(**params)
         _, seconds, _ = timed(model.fit, train)
         tuned = model.tune_postprocessing(valid)
@@ -295,7 +312,7 @@ def study(args, train, test, valid):
             "tuned_postprocessing": tuned,
             **agreement(true, soft, *scored["tuned"]),
         }
-        dice_of[name] = scored["tuned"][0].mean(axis=1)
+        row["dice_per_image"] = scored["tuned"][0].mean(axis=1).tolist()
         result["variants"][name] = row
         classes = row["per_class"].values()
         STUDY_RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
@@ -309,14 +326,70 @@ def study(args, train, test, valid):
             flush=True,
         )
     reference = next(iter(STUDY))
-    result["dice_minus_reference"] = {
-        name: paired_interval(dice, dice_of[reference])
-        for name, dice in dice_of.items()
-        if name != reference
+    dice_of = {
+        k: v["dice_per_image"]
+        for k, v in result["variants"].items()
+        if "dice_per_image" in v
     }
+    result["dice_minus_reference"] = {
+        name: old["dice_minus_reference"][name]  # kept from the earlier run
+        for name in result["variants"]
+        if name not in dice_of and name in old.get("dice_minus_reference", {})
+    }
+    result["dice_minus_reference"].update(
+        {
+            name: paired_interval(dice, dice_of[reference])
+            for name, dice in dice_of.items()
+            if name != reference and reference in dice_of
+        }
+    )
     STUDY_RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print("mean Dice per image minus", reference, "(mean, 95 % interval):")
     print(json.dumps(result["dice_minus_reference"], indent=1))
+
+
+#: Encoder and crop size pairs of ``--train-speed``.
+SPEED_CONFIGS = [
+    ("resnet34", (128, 256)),
+    ("resnet18", (128, 256)),
+    ("resnet34", (128, 128)),
+    ("resnet18", (128, 128)),
+]
+
+
+def train_speed(repeats, batch_size=8, steps=3):
+    """Median training crops per second of each of `SPEED_CONFIGS` (forward,
+    loss, backward and AdamW step on random batches), the configurations
+    taking turns, so that load changes hit them alike."""
+    from sksteel.vision._training import DiceBCELoss, build_segmentation_net
+
+    generator = torch.Generator().manual_seed(0)
+    setups = []
+    for encoder, crop in SPEED_CONFIGS:
+        net = build_segmentation_net("unet", encoder)
+        images = torch.randn(batch_size, 1, *crop, generator=generator)
+        masks = (torch.rand(batch_size, 4, *crop, generator=generator) > 0.99).float()
+        setups.append((net, torch.optim.AdamW(net.parameters()), images, masks))
+    loss = DiceBCELoss()
+    runs = [[] for _ in setups]
+    for r in range(repeats + 1):  # the first round warms up
+        for i, (net, optimizer, images, masks) in enumerate(setups):
+            start = time.perf_counter()
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss(net(images), masks).backward()
+                optimizer.step()
+            if r:
+                runs[i].append(steps * batch_size / (time.perf_counter() - start))
+    return [
+        {
+            "encoder_name": encoder,
+            "crop_size": list(crop),
+            "crops_per_second": float(np.median(run)),
+            "runs": run,
+        }
+        for (encoder, crop), run in zip(SPEED_CONFIGS, runs)
+    ]
 
 
 def main():
@@ -338,7 +411,24 @@ def main():
         help="compare the loss and crop variants of STUDY instead; writes "
         "bench_segmentation_study.json",
     )
+    parser.add_argument(
+        "--train-speed",
+        type=int,
+        metavar="REPEATS",
+        help="only time training steps of the encoder / crop pairs of "
+        "SPEED_CONFIGS; writes bench_segmentation_train_speed.json",
+    )
+    parser.add_argument(
+        "--variants", nargs="*", help="with --study: run only these variants"
+    )
     args = parser.parse_args()
+    if args.train_speed:
+        rows = train_speed(args.train_speed)
+        print(pd.DataFrame(rows).drop(columns="runs").round(2).to_string(index=False))
+        RESULTS.with_name("bench_segmentation_train_speed.json").write_text(
+            json.dumps({"machine": machine(), "configs": rows}, indent=2) + "\n"
+        )
+        return
     home = Path(tempfile.mkdtemp())
     train, test = surfaces(args.n_train, 0, home), surfaces(args.n_test, 1, home)
     valid = surfaces(args.n_valid, 2, home)
