@@ -27,11 +27,20 @@ With fixed seeds, in a temporary data home:
 
 Prints a table and writes ``benchmarks/results/bench_segmentation.json``.
 
+``--study`` instead trains the variants of ``STUDY`` (loss and encoder /
+crop settings) on the same images and seed and compares them
+(``bench_segmentation_study.json``); ``--train-speed REPEATS`` only times
+training steps per encoder and crop size
+(``bench_segmentation_train_speed.json``).
+
 Usage::
 
     OMP_NUM_THREADS=2 nice -n 5 python benchmarks/bench_segmentation.py \\
         [--n-train 1000] [--n-test 300] [--n-valid 100] [--max-epochs 6] \\
         [--memory-images 200 2000] [--memory-model trained|probe] [--n-real 200]
+    python benchmarks/bench_segmentation.py --study --n-train 64 --n-test 60 \\
+        --n-valid 40 --max-epochs 3 [--variants NAME ...]
+    python benchmarks/bench_segmentation.py --train-speed 3
 """
 
 import argparse
