@@ -27,11 +27,20 @@ With fixed seeds, in a temporary data home:
 
 Prints a table and writes ``benchmarks/results/bench_segmentation.json``.
 
+``--study`` instead trains the variants of ``STUDY`` (loss and encoder /
+crop settings) on the same images and seed and compares them
+(``bench_segmentation_study.json``); ``--train-speed REPEATS`` only times
+training steps per encoder and crop size
+(``bench_segmentation_train_speed.json``).
+
 Usage::
 
     OMP_NUM_THREADS=2 nice -n 5 python benchmarks/bench_segmentation.py \\
         [--n-train 1000] [--n-test 300] [--n-valid 100] [--max-epochs 6] \\
         [--memory-images 200 2000] [--memory-model trained|probe] [--n-real 200]
+    python benchmarks/bench_segmentation.py --study --n-train 64 --n-test 60 \\
+        --n-valid 40 --max-epochs 3 [--variants NAME ...]
+    python benchmarks/bench_segmentation.py --train-speed 3
 """
 
 import argparse
@@ -56,6 +65,17 @@ from sksteel.vision import DefectSegmenter, postprocess
 from sksteel.vision._data import ImageDataset
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_segmentation.json"
+STUDY_RESULTS = RESULTS.with_name("bench_segmentation_study.json")
+#: Variants of ``--study``: parameters on top of the defaults.
+STUDY = {
+    "batch Dice": {"dice": "batch"},
+    "image Dice": {"dice": "image"},
+    "ResNet-18, 128 x 128 crops, 2 x epochs": {
+        "encoder_name": "resnet18",
+        "crop_size": (128, 128),
+        "epochs_factor": 2,
+    },
+}
 REAL = Path("/work/shared/data/severstal")
 WEIGHTS = np.array([1.0, 1.5, 2.0, 1.2])
 ENCODED = [f"EncodedPixels_{c}" for c in range(1, 5)]
@@ -82,11 +102,12 @@ def evaluate(model, frame, settings):
     """Per-image Dice and fractions of `frame`, from one probability pass.
 
     `settings` maps a name to ``(threshold, min_area)``. Returns the true
-    fractions, the probability-map fractions, and per setting the Dice and
-    mask fractions, each ``(n_images, 4)``.
+    fractions, the probability-map fractions, the highest probability of
+    each class in each image, and per setting the Dice and mask fractions,
+    each ``(n_images, 4)``.
     """
     encodings = frame[ENCODED].to_numpy(dtype=object)
-    true, soft = [], []
+    true, soft, peak = [], [], []
     dice = {name: [] for name in settings}
     hard = {name: [] for name in settings}
     start = 0
@@ -97,6 +118,7 @@ def evaluate(model, frame, settings):
         )
         true.append(truth.mean(axis=(2, 3)))
         soft.append(probs.mean(axis=(2, 3), dtype=np.float64))
+        peak.append(probs.max(axis=(2, 3)))
         for name, (threshold, min_area) in settings.items():
             masks = np.stack([postprocess(p, threshold, min_area) for p in probs])
             hard[name].append(masks.mean(axis=(2, 3)))
@@ -110,6 +132,7 @@ def evaluate(model, frame, settings):
     return (
         cat(true),
         cat(soft),
+        cat(peak),
         {name: (cat(dice[name]), cat(hard[name])) for name in settings},
     )
 
@@ -241,6 +264,143 @@ def save(result):
     RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
 
+def paired_interval(a, b):
+    """Mean of ``a - b`` over images with a 95 % t interval."""
+    diff = np.asarray(a) - np.asarray(b)
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return [float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)]
+
+
+def study(args, train, test, valid):
+    """Train each variant of `STUDY` on the same images and seeds; compare the
+    highest class probability on images without / with that class, and the
+    Dice and fraction Pearson at the tuned post-processing.
+
+    With ``args.variants`` only those run; the others' entries already in
+    the results file are kept, and each variant's per-image Dice is stored
+    there so that the paired differences cover every variant measured."""
+    old = json.loads(STUDY_RESULTS.read_text()) if STUDY_RESULTS.is_file() else {}
+    result = {
+        "n_train": args.n_train,
+        "n_test": args.n_test,
+        "n_valid": args.n_valid,
+        "max_epochs": args.max_epochs,
+        "machine": machine(),
+        "variants": {},
+    }
+    same_run = all(old.get(k) == result[k] for k in ("n_train", "n_test", "n_valid"))
+    if args.variants and same_run and old.get("max_epochs") == args.max_epochs:
+        result["variants"] = {
+            k: v for k, v in old["variants"].items() if k not in args.variants
+        }
+    for name, extra in STUDY.items():
+        if args.variants and name not in args.variants:
+            continue
+        params = {"random_state": 0, "verbose": 0, **extra}
+        factor = params.pop("epochs_factor", 1)
+        if args.max_epochs is not None:
+            params["max_epochs"] = args.max_epochs * factor
+        model = DefectSegmenter(**params)
+        _, seconds, _ = timed(model.fit, train)
+        tuned = model.tune_postprocessing(valid)
+        setting = {
+            "tuned": (np.asarray(tuned["threshold"]), np.asarray(tuned["min_area"]))
+        }
+        true, soft, peak, scored = evaluate(model, test, setting)
+        present = true > 0
+        row = {
+            "params": extra,
+            "train_seconds": seconds,
+            "train_images_per_second": len(train) * model.n_iter_ / seconds,
+            "max_probability_absent": [
+                float(peak[~present[:, c], c].mean()) for c in range(4)
+            ],
+            "max_probability_present": [
+                float(peak[present[:, c], c].mean()) for c in range(4)
+            ],
+            "tuned_postprocessing": tuned,
+            **agreement(true, soft, *scored["tuned"]),
+        }
+        row["dice_per_image"] = scored["tuned"][0].mean(axis=1).tolist()
+        result["variants"][name] = row
+        classes = row["per_class"].values()
+        STUDY_RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        print(
+            f"{name}: {seconds:.0f} s; max probability absent "
+            f"{np.round(row['max_probability_absent'], 2).tolist()} present "
+            f"{np.round(row['max_probability_present'], 2).tolist()}; Dice "
+            f"{[round(r['dice'], 3) for r in classes]}; "
+            f"Pearson {[round(r['pearson_mask'], 3) for r in classes]}"
+            f"; Spearman {row['intensity_spearman_mask']:.3f}; tuned {tuned}",
+            flush=True,
+        )
+    reference = next(iter(STUDY))
+    dice_of = {
+        k: v["dice_per_image"]
+        for k, v in result["variants"].items()
+        if "dice_per_image" in v
+    }
+    result["dice_minus_reference"] = {
+        name: old["dice_minus_reference"][name]  # kept from the earlier run
+        for name in result["variants"]
+        if name not in dice_of and name in old.get("dice_minus_reference", {})
+    }
+    result["dice_minus_reference"].update(
+        {
+            name: paired_interval(dice, dice_of[reference])
+            for name, dice in dice_of.items()
+            if name != reference and reference in dice_of
+        }
+    )
+    STUDY_RESULTS.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    print("mean Dice per image minus", reference, "(mean, 95 % interval):")
+    print(json.dumps(result["dice_minus_reference"], indent=1))
+
+
+#: Encoder and crop size pairs of ``--train-speed``.
+SPEED_CONFIGS = [
+    ("resnet34", (128, 256)),
+    ("resnet18", (128, 256)),
+    ("resnet34", (128, 128)),
+    ("resnet18", (128, 128)),
+]
+
+
+def train_speed(repeats, batch_size=8, steps=3):
+    """Median training crops per second of each of `SPEED_CONFIGS` (forward,
+    loss, backward and AdamW step on random batches), the configurations
+    taking turns, so that load changes hit them alike."""
+    from sksteel.vision._training import DiceBCELoss, build_segmentation_net
+
+    generator = torch.Generator().manual_seed(0)
+    setups = []
+    for encoder, crop in SPEED_CONFIGS:
+        net = build_segmentation_net("unet", encoder)
+        images = torch.randn(batch_size, 1, *crop, generator=generator)
+        masks = (torch.rand(batch_size, 4, *crop, generator=generator) > 0.99).float()
+        setups.append((net, torch.optim.AdamW(net.parameters()), images, masks))
+    loss = DiceBCELoss()
+    runs = [[] for _ in setups]
+    for r in range(repeats + 1):  # the first round warms up
+        for i, (net, optimizer, images, masks) in enumerate(setups):
+            start = time.perf_counter()
+            for _ in range(steps):
+                optimizer.zero_grad()
+                loss(net(images), masks).backward()
+                optimizer.step()
+            if r:
+                runs[i].append(steps * batch_size / (time.perf_counter() - start))
+    return [
+        {
+            "encoder_name": encoder,
+            "crop_size": list(crop),
+            "crops_per_second": float(np.median(run)),
+            "runs": run,
+        }
+        for (encoder, crop), run in zip(SPEED_CONFIGS, runs)
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-train", type=int, default=1000)
@@ -254,10 +414,36 @@ def main():
     parser.add_argument("--speed-batches", type=int, default=4)
     parser.add_argument("--speed-repeats", type=int, default=4)
     parser.add_argument("--n-real", type=int, default=200)
+    parser.add_argument(
+        "--study",
+        action="store_true",
+        help="compare the loss and crop variants of STUDY instead; writes "
+        "bench_segmentation_study.json",
+    )
+    parser.add_argument(
+        "--train-speed",
+        type=int,
+        metavar="REPEATS",
+        help="only time training steps of the encoder / crop pairs of "
+        "SPEED_CONFIGS; writes bench_segmentation_train_speed.json",
+    )
+    parser.add_argument(
+        "--variants", nargs="*", help="with --study: run only these variants"
+    )
     args = parser.parse_args()
+    if args.train_speed:
+        rows = train_speed(args.train_speed)
+        print(pd.DataFrame(rows).drop(columns="runs").round(2).to_string(index=False))
+        RESULTS.with_name("bench_segmentation_train_speed.json").write_text(
+            json.dumps({"machine": machine(), "configs": rows}, indent=2) + "\n"
+        )
+        return
     home = Path(tempfile.mkdtemp())
     train, test = surfaces(args.n_train, 0, home), surfaces(args.n_test, 1, home)
     valid = surfaces(args.n_valid, 2, home)
+    if args.study:
+        study(args, train, test, valid)
+        return
     params = {"random_state": 0, "verbose": 0}
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
@@ -299,7 +485,7 @@ def main():
             ("tuned", tuned["threshold"], tuned["min_area"]),
         ]
     }
-    (true, soft, scored), test_seconds, _ = timed(evaluate, model, test, settings)
+    (true, soft, _, scored), test_seconds, _ = timed(evaluate, model, test, settings)
     result["test_seconds"] = test_seconds
     result["test_images_per_second"] = args.n_test / test_seconds
     table = []
@@ -320,7 +506,7 @@ def main():
     real = real_frame(args.n_real)
     result["real_images"], result["real_dice"] = None, None
     if real is not None:
-        _, _, real_scored = evaluate(model, real, {"default": settings["default"]})
+        *_, real_scored = evaluate(model, real, {"default": settings["default"]})
         dice = real_scored["default"][0]
         result["real_images"] = len(real)
         result["real_dice"] = {

@@ -21,6 +21,7 @@ __all__ = [
     "read_image",
 ]
 
+
 def image_paths(X):
     """Image paths and row index of `X`.
 

@@ -87,6 +87,15 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         most `image_size`.
     max_epochs : int, default=6
         Passes over the training images (one crop per image and pass).
+    defect_crop_probability : float, default=0.5
+        Probability that a training crop of an image with a defect is
+        centred on a random defect pixel (otherwise it is placed uniformly
+        at random, as on clean images).
+    dice : {"image", "batch"}, default="batch"
+        Where the Dice term of the loss is computed: per image and class,
+        so that probability on a crop without that class is penalised as a
+        miss is, or per class over the batch (see
+        :class:`~sksteel.vision._training.DiceBCELoss`).
     batch_size : int, default=8
         Images per batch, in training and inference.
     lr : float, default=1e-3
@@ -169,6 +178,8 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         "image_size": ["array-like"],
         "crop_size": ["array-like"],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "defect_crop_probability": [Interval(Real, 0, 1, closed="both")],
+        "dice": [StrOptions({"image", "batch"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -191,6 +202,8 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         image_size=(128, 800),
         crop_size=(128, 256),
         max_epochs=6,
+        defect_crop_probability=0.5,
+        dice="batch",
         batch_size=8,
         lr=1e-3,
         weight_decay=1e-4,
@@ -209,6 +222,8 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         self.image_size = image_size
         self.crop_size = crop_size
         self.max_epochs = max_epochs
+        self.defect_crop_probability = defect_crop_probability
+        self.dice = dice
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
@@ -560,6 +575,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
         return NeuralNet(
             module,
             criterion=DiceBCELoss,
+            criterion__dice=self.dice,
             optimizer=torch.optim.AdamW,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
@@ -586,6 +602,7 @@ class DefectSegmenter(TransformerMixin, BaseEstimator):
             encodings,
             image_size=self.image_size_,
             crop_size=self.crop_size_,
+            defect_crop_probability=self.defect_crop_probability,
         )
         return net.partial_fit(dataset, y=None)
 

@@ -144,9 +144,21 @@ class MaskCropDataset(torch.utils.data.Dataset):
 class DiceBCELoss(nn.Module):
     """Binary cross-entropy plus soft Dice loss on per-class mask logits.
 
-    The Dice term is computed per class over the whole batch, so that a class
-    covering a few hundred pixels weighs as much as one covering thousands;
-    BCE keeps the gradient alive where no class is present.
+    BCE keeps the gradient alive where no class is present. The Dice term is
+    computed either per class over the whole batch (``dice="batch"``), so
+    that a class covering a few hundred pixels weighs as much as one
+    covering thousands, or per image and class (``dice="image"``), averaged
+    over all pairs: a pair whose target is empty then scores
+    ``smooth / (sum of its probabilities + smooth)``, so that probability
+    mass on a crop without that class costs as much as a missed defect
+    (with ``"batch"`` it is diluted by the defects elsewhere in the batch).
+
+    Parameters
+    ----------
+    smooth : float, default=1.0
+        Added to the Dice numerator and denominator.
+    dice : {"image", "batch"}, default="batch"
+        Where the Dice sums run.
 
     Shape
     -----
@@ -166,14 +178,15 @@ class DiceBCELoss(nn.Module):
     True
     """
 
-    def __init__(self, *, smooth=1.0):
+    def __init__(self, *, smooth=1.0, dice="batch"):
         super().__init__()
         self.smooth = smooth
+        self.dice = dice
 
     def forward(self, logits, target):
         bce = F.binary_cross_entropy_with_logits(logits, target)
         prob = torch.sigmoid(logits)
-        dims = (0, 2, 3)
+        dims = (2, 3) if self.dice == "image" else (0, 2, 3)
         intersection = (prob * target).sum(dims)
         total = prob.sum(dims) + target.sum(dims)
         dice = (2 * intersection + self.smooth) / (total + self.smooth)
