@@ -643,41 +643,133 @@ def run_study(args):
     print(f"wrote {out}")
 
 
-#: Tables of the modality-dropout check (``--dropout-check``).
-DROPOUT_CHECK_TABLES = ("hydraulic valve_pct", "hydraulic accumulator_bar")
+#: The rules of modality dropout compared by ``--dropout-check`` on tables
+#: without a sensor table: each maps the training rows to SteelNet's
+#: ``failure_rates``. "table" is today's ``failure_rates="table"`` (every
+#: column at ``p_base`` 0.2); "training missing rate" drops each column as
+#: often as it is missing in the training rows.
+DROPOUT_RULES = {
+    "table": lambda X: "table",
+    "no dropout": lambda X: 0.0,
+    "p_base 0.05": lambda X: 0.05,
+    "training missing rate": lambda X: np.isnan(X).mean(axis=0),
+}
 
 
-def run_dropout_check(seeds, out):
-    """SteelNet's defaults with and without modality dropout
-    (``failure_rates=0``) on the hydraulic tables where it trails most."""
-    tables = {name: real_tables()[name] for name in DROPOUT_CHECK_TABLES}
+def _rates_key(rates, n_features):
+    """The per-column rates a rule gives on a table without a sensor table
+    (where "table" is 0.2 everywhere), to fit each distinct rule once."""
+    if isinstance(rates, str):
+        rates = 0.2
+    return tuple(np.broadcast_to(np.asarray(rates, dtype=float), (n_features,)))
+
+
+def run_dropout_check(seeds, out, rules=None, reference=None):
+    """SteelNet's defaults under each rule of ``DROPOUT_RULES`` on the real
+    and sklearn tables (none has a sensor table), stratified 70/30 as in the
+    suite. A rule that gives the same rates as one already fitted (say the
+    training missing rate on a table without NaN, which is no dropout)
+    reuses its scores. With ``reference`` (a runs CSV of the suite), the
+    rows of "SteelNet (sksteel defaults)" stand for the "table" rule instead
+    of refitting it (the same estimator, splits and seeds)."""
+    rules = rules or list(DROPOUT_RULES)
+    tables = {**real_tables(), **sklearn_tables()}
     rows = []
+    if reference is not None:
+        old = pd.read_csv(reference)
+        old = old[(old["model"] == STEELNET) & (old["condition"] == "clean")]
+        old = old[old["seed"].isin(seeds) & old["table"].isin(list(tables))]
+        rows += [
+            {**row, "model": "table", "reused": True}
+            for row in old[["table", "seed", "fit_seconds", "f1_macro"]].to_dict(
+                "records"
+            )
+        ]
+        rules = [rule for rule in rules if rule != "table"]
     for seed in seeds:
         for table, (X, y) in tables.items():
             X_train, X_test, y_train, y_test = train_test_split(
                 X, y, test_size=0.3, stratify=y, random_state=seed
             )
-            for name, rates in (("defaults", "table"), ("failure_rates=0", 0.0)):
+            fitted = {}
+            for rule in rules:
+                rates = DROPOUT_RULES[rule](X_train)
+                key = _rates_key(rates, X.shape[1])
+                if key in fitted:
+                    rows.append({**fitted[key], "model": rule, "reused": True})
+                    continue
                 model = SteelNetClassifier(random_state=seed, failure_rates=rates)
+                if too_wide_for_attention(model, X_train):
+                    continue
                 seconds = timed_fit(model, X_train, y_train)
                 rows.append(
                     {
                         "table": table,
-                        "model": f"SteelNet ({name})",
+                        "model": rule,
                         "seed": seed,
                         "fit_seconds": seconds,
+                        "reused": False,
                         **score(model, X_test, y_test),
                     }
                 )
-                print(f"  {table} seed {seed} {name}", flush=True)
+                fitted[key] = rows[-1]
+                print(f"  {table} seed {seed} {rule}: {seconds:.1f}s", flush=True)
+            write_dropout_check(rows, seeds, out, partial=True)
+    write_dropout_check(rows, seeds, out)
+
+
+def dropout_summary(frame):
+    """Each rule against "table": per table and pooled over every
+    (table, seed) pair, the mean paired macro-F1 difference and its 95 %
+    t-interval."""
+    frame = frame.assign(condition="clean")
+    diffs = paired_differences(frame, reference="table", sign=-1)
+    pivot = frame.pivot_table(
+        index=["table", "seed"], columns="model", values="f1_macro"
+    )
+    pooled = []
+    for rule in pivot.columns.drop("table"):
+        diff = (pivot[rule] - pivot["table"]).dropna()
+        half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+        pooled.append(
+            {
+                "model": rule,
+                "pairs": len(diff),
+                "mean": diff.mean(),
+                "low": diff.mean() - half,
+                "high": diff.mean() + half,
+                "tables_won": int((diffs[diffs["model"] == rule]["mean"] > 0).sum()),
+                "tables_clearly_lost": int(
+                    (diffs[diffs["model"] == rule]["high"] < 0).sum()
+                ),
+                "tables": int((diffs["model"] == rule).sum()),
+            }
+        )
+    return diffs, pd.DataFrame(pooled)
+
+
+def write_dropout_check(rows, seeds, out, partial=False):
     frame = pd.DataFrame(rows)
-    summary = frame.groupby(["table", "model"])[["f1_macro", "fit_seconds"]].mean()
-    print(summary.round(4).to_string())
+    if partial or frame["model"].nunique() < 2:
+        Path(out).write_text(
+            json.dumps({"seeds": seeds, "partial": True, "runs": write_runs(rows, out)})
+        )
+        return
+    means = frame.groupby(["table", "model"])[["f1_macro", "fit_seconds"]].mean()
+    diffs, pooled = dropout_summary(frame)
+    pd.set_option("display.width", 200)
+    print(means.round(4).to_string())
+    print(diffs.round(4).to_string(index=False))
+    print(pooled.round(4).to_string(index=False))
     Path(out).write_text(
         json.dumps(
             {
                 "seeds": seeds,
-                "summary": summary.reset_index().to_dict(orient="records"),
+                "rules": list(DROPOUT_RULES),
+                "summary": means.reset_index().to_dict(orient="records"),
+                "paired_f1_macro_differences": diffs.to_dict(orient="records"),
+                "pooled": pooled.to_dict(orient="records"),
+                "runs": write_runs(rows, out),
             },
             indent=1,
             default=float,
@@ -792,6 +884,9 @@ def main():
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=None)
     parser.add_argument(
+        "--tables", nargs="+", default=None, help="subset of the real/sklearn tables"
+    )
+    parser.add_argument(
         "--pytabkit",
         action="store_true",
         help="add pytabkit's RealMLP and TabM (slow on CPU)",
@@ -799,13 +894,21 @@ def main():
     parser.add_argument(
         "--dropout-check",
         action="store_true",
-        help="SteelNet with and without modality dropout on hydraulic tables",
+        help="SteelNet under the rules of DROPOUT_RULES (--models: a subset)",
+    )
+    parser.add_argument(
+        "--dropout-reference",
+        default=None,
+        metavar="CSV",
+        help="suite runs whose SteelNet defaults stand for the 'table' rule",
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.dropout_check:
         out = args.out if args.out != str(RESULTS) else DROPOUT_RESULTS
-        run_dropout_check(args.seeds or [0], out)
+        run_dropout_check(
+            args.seeds or [0, 1, 2], out, args.models, args.dropout_reference
+        )
         return
     if args.combine:
         combine(args.combine, args.out)
@@ -829,6 +932,9 @@ def main():
         tables.update(real_tables())
     if "sklearn" in args.suite:
         tables.update(sklearn_tables())
+
+    if args.tables:
+        tables = {name: tables[name] for name in args.tables if name in tables}
 
     def checkpoint(table_rows):
         save_runs(rows + table_rows, timing, seeds, args.quick, args.out)

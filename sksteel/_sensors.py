@@ -8,8 +8,9 @@ One vocabulary for the per-column failure rates of
 - ``sensors`` (``"auto"``, ``"steel"``, a user table or None) decides which
   columns are sensors of a table with ``low``, ``high`` and
   ``failure_probability`` per sensor;
-- ``failure_rates`` (``"table"``, a float, a dict by column or an array) and
-  ``p_base`` give one probability per column.
+- ``failure_rates`` (``"table"``, a float, a dict by column or an array;
+  ``"auto"`` for SteelNet's training dropout) and ``p_base`` give one
+  probability per column.
 
 The same arguments give the same rates in every object; the public face is
 :func:`failure_rates`. This module imports only :mod:`sksteel._schema`.
@@ -23,7 +24,9 @@ import pandas as pd
 from ._schema import SENSOR_NAMES, SENSORS
 
 __all__ = [
+    "AUTO_FAILURE_RATES_CONSTRAINT",
     "FAILURE_RATES_CONSTRAINT",
+    "NO_TABLE_AUTO_RATE",
     "SENSORS_CONSTRAINT",
     "SENSOR_TABLE_COLUMNS",
     "column_names",
@@ -36,6 +39,12 @@ __all__ = [
 
 #: Columns a user sensor table must hold (indexed by sensor name).
 SENSOR_TABLE_COLUMNS = ("low", "high", "failure_probability")
+
+#: What ``failure_rates="auto"`` gives every column when no sensor table
+#: applies: no modality dropout (``benchmarks/bench_learners.py
+#: --dropout-check`` measured it against ``p_base`` and 0.05 on the real and
+#: scikit-learn tables).
+NO_TABLE_AUTO_RATE = 0.0
 
 #: Separator of the prefixes scikit-learn's ``ColumnTransformer`` and
 #: ``FeatureUnion`` put before the names they output (``remainder__x``).
@@ -52,11 +61,15 @@ def _constraints():
         dict,
         "array-like",
     ]
-    return rates, [StrOptions({"auto", "steel"}), pd.DataFrame, None]
+    auto = [StrOptions({"table", "auto"}), *rates[1:]]
+    return rates, auto, [StrOptions({"auto", "steel"}), pd.DataFrame, None]
 
 
-#: ``_parameter_constraints`` entries of ``failure_rates`` and ``sensors``.
-FAILURE_RATES_CONSTRAINT, SENSORS_CONSTRAINT = _constraints()
+#: ``_parameter_constraints`` entries of ``failure_rates`` (with ``"auto"``
+#: too, for SteelNet's training dropout) and ``sensors``.
+FAILURE_RATES_CONSTRAINT, AUTO_FAILURE_RATES_CONSTRAINT, SENSORS_CONSTRAINT = (
+    _constraints()
+)
 
 
 def column_names(feature_names_in, n_features):
@@ -219,7 +232,7 @@ def resolve_failure_rates(rates, names, *, p_base, sensors, who="sksteel"):
 
     Parameters
     ----------
-    rates : "table", float, dict or array-like of shape (n_features,)
+    rates : "table", "auto", float, dict or array-like of shape (n_features,)
         See :func:`failure_rates`.
     names : list of str
         Column names of X.
@@ -238,7 +251,14 @@ def resolve_failure_rates(rates, names, *, p_base, sensors, who="sksteel"):
         The sensor table rows that apply (see :func:`match_sensor_table`).
     """
     table, full = match_sensor_table(sensors, names, who)
-    if isinstance(rates, str):
+    if isinstance(rates, str) and rates not in ("table", "auto"):
+        raise ValueError(
+            f"{who} got failure_rates={rates!r}; a string must be 'table' or "
+            "'auto'. Pass a probability, a dict or an array to set the rates."
+        )
+    if isinstance(rates, str) and rates == "auto" and table is None:
+        values = np.full(len(names), NO_TABLE_AUTO_RATE)
+    elif isinstance(rates, str):
         values = np.full(len(names), float(p_base))
         if table is not None:
             probabilities = full["failure_probability"]
@@ -267,13 +287,16 @@ def failure_rates(rates="table", *, columns=None, p_base=0.2, sensors="auto"):
 
     Parameters
     ----------
-    rates : "table", float, dict or array-like of shape (n_columns,), \
-            default="table"
+    rates : "table", "auto", float, dict or array-like of shape \
+            (n_columns,), default="table"
         - ``"table"``: each sensor column gets its failure probability from
           the sensor table, scaled so that the mean over the table's sensors
           is ``p_base`` (paper 2.2.2: "p_base 0.2 scaled by the per-sensor
           failure probabilities") and clipped to ``[0, 1]``; a column that
           is not a sensor of the table gets ``p_base``.
+        - ``"auto"``: the ``"table"`` rates when a sensor table applies to
+          the columns (see ``sensors``), otherwise 0 for every column (no
+          failures); SteelNet's default for its training dropout.
         - float in ``[0, 1]``: that probability for every column.
         - dict ``{column: probability}``: per column, by name; columns left
           out never fail.
@@ -316,6 +339,8 @@ def failure_rates(rates="table", *, columns=None, p_base=0.2, sensors="auto"):
     >>> failure_rates(columns=["remainder__vibration", "speed"],
     ...               sensors="steel").round(3).tolist()
     [0.35, 0.2]
+    >>> failure_rates("auto", columns=["pressure", "flow"]).tolist()
+    [0.0, 0.0]
     """
     if not 0.0 <= p_base <= 1.0:
         raise ValueError(f"`p_base` must be a probability in [0, 1]; got {p_base!r}.")

@@ -153,3 +153,15 @@ def test_same_spec_same_rates_everywhere(columns, params):
             assert table is None
         else:
             pd.testing.assert_frame_equal(table, tables[0])
+
+
+def test_failure_rates_auto():
+    """Check that ``"auto"`` is ``"table"`` when a sensor table applies and
+    0 for every column otherwise, and that another string is an error."""
+    steel = failure_rates("auto", p_base=0.3)
+    pd.testing.assert_series_equal(steel, failure_rates("table", p_base=0.3))
+    other = failure_rates("auto", columns=["a", "b"], p_base=0.3)
+    assert other.tolist() == [0.0, 0.0]
+    assert failure_rates("table", columns=["a", "b"]).tolist() == [0.2, 0.2]
+    with pytest.raises(ValueError, match="'table' or 'auto'"):
+        failure_rates("tabel")

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
-from .._sensors import FAILURE_RATES_CONSTRAINT, SENSORS_CONSTRAINT
+from .._sensors import AUTO_FAILURE_RATES_CONSTRAINT, SENSORS_CONSTRAINT
 from .._sklearn_compat import Interval, StrOptions, _fit_context
 from .._validation import _validate_readings
 from ..exceptions import NotFittedError
@@ -74,6 +74,7 @@ PAPER_PARAMS = {
     "batch_size": 64,
     "lr": 1e-3,
     "scoring": "accuracy",
+    "failure_rates": "table",
 }
 
 
@@ -153,17 +154,23 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         False is the "w/o self-attention" ablation.
     use_physics : bool, default=True
         False is the "w/o physics constraints" ablation.
-    failure_rates : "table", float, dict or array-like of shape \
-            (n_features,), default="table"
+    failure_rates : "auto", "table", float, dict or array-like of shape \
+            (n_features,), default="auto"
         Probability of dropping each column's reading in every training
         batch (modality dropout, paper eq 5), in the vocabulary of
         :func:`sksteel.datasets.failure_rates` and
         :class:`~sksteel.sampling.ModalityDropout`: ``"table"`` gives the
         sensor columns the failure table scaled to mean ``p_base`` and other
-        columns ``p_base``; a float, a dict ``{column: probability}`` or an
-        array set them directly. ``0`` switches modality dropout off.
+        columns ``p_base`` (the paper's rule); ``"auto"`` is ``"table"``
+        when a sensor table applies (``sensor_table_`` is not None, as on
+        the steel sensors) and no modality dropout otherwise, since on
+        tables without a sensor table dropping every column at ``p_base``
+        cost accuracy (user guide, "Modality dropout without a sensor
+        table"); a float, a dict ``{column: probability}`` or an array set
+        the rates directly. ``0`` switches modality dropout off.
     p_base : float, default=0.2
-        Mean failure probability of the ``"table"`` rates.
+        Mean failure probability of the ``"table"`` rates (and of
+        ``"auto"`` when a sensor table applies).
     sensors : {"auto", "steel"}, DataFrame or None, default="auto"
         Which columns are sensors, and of which table (names, normal
         ``low``/``high`` and ``failure_probability``): they take its ranges
@@ -335,8 +342,12 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
     :meth:`paper` builds the network and training of paper 2.2 exactly
     (``PAPER_PARAMS``): no embeddings, a single network, mean and standard
     deviation scaling, no label smoothing or temperature, batches of 64,
-    learning rate 1e-3, early stopping on the validation accuracy. The
-    defaults are that configuration too: the options that tabular deep
+    learning rate 1e-3, early stopping on the validation accuracy, and
+    modality dropout at ``p_base`` on every column that is not a sensor of
+    a table (``failure_rates="table"``). The defaults are that
+    configuration too, but for one rule: ``failure_rates="auto"`` trains
+    without modality dropout when no sensor table applies, which is the same
+    on the steel sensors. The options that tabular deep
     learning found to help (periodic embeddings, TabM-style ensembling,
     robust scaling with soft clipping, label smoothing, temperature scaling,
     larger batches) are parameters, but the study of
@@ -412,7 +423,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "use_attention": ["boolean"],
         "use_physics": ["boolean"],
-        "failure_rates": FAILURE_RATES_CONSTRAINT,
+        "failure_rates": AUTO_FAILURE_RATES_CONSTRAINT,
         "p_base": [Interval(Real, 0, 1, closed="both")],
         "sensors": SENSORS_CONSTRAINT,
         "missing_columns": [StrOptions({"nan", "error"})],
@@ -457,7 +468,7 @@ class SteelNetClassifier(ClassifierMixin, _BaseTorchEstimator):
         dropout=0.1,
         use_attention=True,
         use_physics=True,
-        failure_rates="table",
+        failure_rates="auto",
         p_base=0.2,
         sensors="auto",
         missing_columns="nan",

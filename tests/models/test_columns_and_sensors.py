@@ -120,7 +120,8 @@ def test_sensors_parameter_decides_ranges_and_rates(data, columns, sensors, tabl
             clf.operating_ranges_,
             np.column_stack([clf.mean_ - clf.scale_, clf.mean_ + clf.scale_]),
         )
-        np.testing.assert_allclose(clf.failure_rates_, 0.2)
+        # failure_rates="auto": no modality dropout without a sensor table
+        np.testing.assert_allclose(clf.failure_rates_, 0.0)
     else:
         assert list(clf.sensor_table_["sensor"]) == table_rows
         np.testing.assert_allclose(
@@ -195,3 +196,30 @@ def test_pipeline_with_column_transformer_matches_prefixed_sensors(data):
     pipe.fit(X.assign(line=1.0), y)
     assert list(pipe[-1].sensor_table_["sensor"]) == list(SENSOR_NAMES)
     assert pipe.explain(X.assign(line=1.0).iloc[:3]).shape == (3, 10)
+
+
+def test_auto_failure_rates_keep_the_steel_table_and_drop_nothing_elsewhere(data):
+    """Check that the default ``failure_rates="auto"`` is ``"table"`` on the
+    steel sensors (the same rates and the same predictions at a fixed seed)
+    and no modality dropout on a table without a sensor table."""
+    X, y, _ = data
+    auto = SteelNetClassifier(**CHEAP).fit(X, y)
+    table = SteelNetClassifier(**CHEAP, failure_rates="table").fit(X, y)
+    assert auto.failure_rates == "auto"
+    np.testing.assert_array_equal(auto.failure_rates_, table.failure_rates_)
+    assert auto.failure_rates_.max() > 0
+    np.testing.assert_array_equal(auto.predict_proba(X), table.predict_proba(X))
+    plain = X.set_axis([f"c{i}" for i in range(10)], axis=1)
+    clf = SteelNetClassifier(**CHEAP).fit(plain, y)
+    assert clf.sensor_table_ is None
+    np.testing.assert_array_equal(clf.failure_rates_, np.zeros(10))
+    assert clf.net_.module_.missing_rates is None
+    kept = SteelNetClassifier(**CHEAP, failure_rates="table").fit(plain, y)
+    np.testing.assert_allclose(kept.failure_rates_, 0.2)
+
+
+def test_bad_failure_rates_string_is_a_clear_error(data):
+    """Check that a string other than "auto" or "table" is refused."""
+    X, y, _ = data
+    with pytest.raises(ValueError, match="failure_rates"):
+        SteelNetClassifier(**CHEAP, failure_rates="tabel").fit(X, y)

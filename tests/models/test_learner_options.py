@@ -79,13 +79,19 @@ def test_paper_preset_overrides_win():
 
 def test_paper_preset_names_real_parameters():
     """Check that every PAPER_PARAMS entry is a parameter, and that the
-    defaults are still the paper's: the learner study
-    (``benchmarks/bench_learners.py --study``) found no configuration that
-    wins clearly, so none replaced them."""
+    defaults are still the paper's but for ``failure_rates``: the learner
+    study (``benchmarks/bench_learners.py --study``) found no configuration
+    that wins clearly, and the dropout check found that no modality dropout
+    wins on tables without a sensor table."""
     defaults = SteelNetClassifier().get_params()
     for name, value in PAPER_PARAMS.items():
         assert name in defaults, name
-        assert defaults[name] == value, name
+        if name != "failure_rates":
+            assert defaults[name] == value, name
+    assert (defaults["failure_rates"], PAPER_PARAMS["failure_rates"]) == (
+        "auto",
+        "table",
+    )
 
 
 @pytest.mark.parametrize(
