@@ -10,10 +10,11 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from ._paths import N_NAMED
 from ._schema import IMAGE_SHAPE
 from .exceptions import ImageReadError, ImageReadWarning
 
-__all__ = ["GREY_MEAN", "GREY_STD", "N_LISTED", "check_images", "read_image"]
+__all__ = ["GREY_MEAN", "GREY_STD", "check_images", "read_image"]
 
 #: Grey-level normalisation: the ImageNet channel means and standard
 #: deviations averaged over the three channels, so that weights pretrained on
@@ -22,9 +23,6 @@ GREY_MEAN, GREY_STD = 0.449, 0.226
 
 #: PIL modes accepted, and the colour kind each one counts as.
 _COLOUR_KINDS = {"L": "grayscale", "RGB": "RGB"}
-
-#: How many bad files an error or warning lists by name.
-N_LISTED = 5
 
 
 def _inspect(path, decode):
@@ -53,9 +51,9 @@ def _inspect(path, decode):
 def _describe(problems, n_images):
     """One sentence naming the first few bad files and the count."""
     listed = "; ".join(
-        f"{path!r} ({reason})" for path, reason in list(problems.items())[:N_LISTED]
+        f"{path!r} ({reason})" for path, reason in list(problems.items())[:N_NAMED]
     )
-    more = len(problems) - N_LISTED
+    more = len(problems) - N_NAMED
     tail = f"; and {more} more" if more > 0 else ""
     return f"{len(problems)} of {n_images} image(s) cannot be used: {listed}{tail}."
 

@@ -6,18 +6,30 @@ import os
 
 from .exceptions import DataFormatError, ImageReadError
 
-__all__ = ["check_under_root", "describe_ids", "resolve_dir"]
+__all__ = ["N_NAMED", "check_under_root", "describe_ids", "fspaths", "resolve_dir"]
 
-#: How many offending ids a message names.
-_N_NAMED = 5
+#: How many offending ids, paths or values an error message names.
+N_NAMED = 5
 
 
 def describe_ids(ids):
     """The first few `ids` and their count, for an error message."""
     ids = list(ids)
-    shown = ", ".join(repr(i) for i in ids[:_N_NAMED])
-    more = f", ... ({len(ids)} in all)" if len(ids) > _N_NAMED else ""
+    shown = ", ".join(repr(i) for i in ids[:N_NAMED])
+    more = f", ... ({len(ids)} in all)" if len(ids) > N_NAMED else ""
     return f"[{shown}{more}]"
+
+
+def fspaths(values, expected):
+    """``os.fspath`` of every value, or a :class:`DataFormatError` that
+    starts with `expected` and names the first values that are not a str or
+    path-like."""
+    bad = [value for value in values if not isinstance(value, (str, os.PathLike))]
+    if bad:
+        raise DataFormatError(
+            f"{expected}; got {len(bad)} other value(s), first {bad[:N_NAMED]!r}."
+        )
+    return [os.fspath(value) for value in values]
 
 
 def _real(path):

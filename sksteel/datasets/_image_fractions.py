@@ -13,6 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
+from .._paths import N_NAMED
 from .._schema import ENCODED_COLUMNS, FRACTION_COLUMNS
 from .._sklearn_compat import InvalidParameterError
 from ..exceptions import DataFormatError
@@ -45,9 +46,6 @@ DEFAULT_SEGMENTER = {"encoder_name": "resnet18", "max_epochs": 3}
 
 #: The columns of the samples the image-model step reads.
 MODEL_INPUTS = ["image_path", "defect_class", *ENCODED_COLUMNS]
-
-#: How many unreadable images an error message names.
-_N_LISTED = 5
 
 
 def is_fitted(estimator):
@@ -209,7 +207,7 @@ def _predicted(model, images):
         )
     unusable = ~np.isfinite(predicted).all(axis=1)
     if unusable.any():
-        paths = images["image_path"].to_numpy()[unusable][:_N_LISTED].tolist()
+        paths = images["image_path"].to_numpy()[unusable][:N_NAMED].tolist()
         raise DataFormatError(
             f"`fraction_model` gave NaN or infinite fractions for {unusable.sum()} "
             f"image(s), first {paths!r} (unreadable images skipped under "

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._paths import check_under_root
+from .._paths import check_under_root, fspaths
 from .._sklearn_compat import HasMethods, Interval, StrOptions
-from ..exceptions import DataFormatError, SksteelWarning
+from ..exceptions import SksteelWarning
 from ..nn import MultimodalSteelNet, MultimodalSteelNetLoss
 from ._image_cache import CachedImages, PixelReader, SegmenterFeatures, cached_inputs
 
@@ -41,9 +41,6 @@ MODALITIES = ("sensors", "image", "joint")
 
 #: Rows embedded per forward pass (their images are loaded together).
 _EMBEDDING_BATCH_SIZE = 1024
-
-#: How many offending values an error names.
-_N_NAMED = 5
 
 #: The image parameters of SteelNetClassifier, validated with the others.
 IMAGE_PARAMETER_CONSTRAINTS = {
@@ -106,14 +103,11 @@ def _is_missing(value):
 def _image_paths(values, root):
     """Paths of the rows with an image, and the mask of those rows."""
     present = np.array([not _is_missing(value) for value in values], dtype=bool)
-    bad = [v for v in values[present] if not isinstance(v, (str, os.PathLike))]
-    if bad:
-        raise DataFormatError(
-            f"The image column must hold image file paths (str or path-like), or "
-            f"NaN/None where a row has no image; got {len(bad)} other value(s), "
-            f"first {bad[:_N_NAMED]!r}."
-        )
-    paths = [os.fspath(value) for value in values[present]]
+    paths = fspaths(
+        values[present],
+        "The image column must hold image file paths (str or path-like), or "
+        "NaN/None where a row has no image",
+    )
     if root is not None:
         joined = [os.path.join(root, path) for path in paths]
         check_under_root(paths, joined, root)

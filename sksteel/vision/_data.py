@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .._images import N_LISTED, check_images, read_image
-from .._paths import check_under_root
+from .._images import check_images, read_image
+from .._paths import check_under_root, fspaths
 from ..exceptions import DataFormatError, ImageReadError
 
 __all__ = [
@@ -70,13 +70,10 @@ def image_paths(X):
             "Found no images: the table or list of paths is empty. Pass at least "
             "one image."
         )
-    bad = [value for value in values if not isinstance(value, (str, os.PathLike))]
-    if bad:
-        raise DataFormatError(
-            f"Expected every image path to be a str or path-like; got {len(bad)} "
-            f"other value(s), first {bad[:N_LISTED]!r}."
-        )
-    paths = np.array([os.fspath(value) for value in values], dtype=object)
+    paths = np.array(
+        fspaths(values, "Expected every image path to be a str or path-like"),
+        dtype=object,
+    )
     if isinstance(X, pd.DataFrame) and "ImageId" in X.columns:
         _check_roots(X["ImageId"].to_numpy(), paths)
     return paths, index
